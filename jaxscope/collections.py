@@ -1,0 +1,142 @@
+"""Graph collections: TF1's ``GraphKeys`` as metadata of a trace, and `filter` outside it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from jaxscope.frame import CollectionItem, Frame, current_frame
+
+
+class GraphKeys:
+    """Standard collection names, as ``tf.compat.v1.GraphKeys``.
+
+    Example:
+      >>> GraphKeys.TRAINABLE_VARIABLES
+      'trainable_variables'
+    """
+
+    GLOBAL_VARIABLES = "variables"
+    VARIABLES = GLOBAL_VARIABLES  # TF1's deprecated alias
+    LOCAL_VARIABLES = "local_variables"
+    MODEL_VARIABLES = "model_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    LOSSES = "losses"
+    UPDATE_OPS = "update_ops"
+    GLOBAL_STEP = "global_step"
+    SUMMARIES = "summaries"
+    ACTIVATIONS = "activations"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+
+
+def add_item(frame: Frame, collection: str, item: CollectionItem) -> None:
+    frame.collections.setdefault(collection, []).append(item)
+
+
+def _item_value(frame: Frame, item: CollectionItem) -> Any:
+    return frame.values[item.key] if item.key is not None else item.value
+
+
+def collection_items(frame: Frame, key: str, scope: str | None = None) -> list[CollectionItem]:
+    """Items of ``key`` whose name matches ``scope`` as a regex prefix (TF's rule)."""
+    items = frame.collections.get(key, [])
+    if scope is None:
+        return list(items)
+    pattern = re.compile(scope)
+    return [item for item in items if item.name is not None and pattern.match(item.name)]
+
+
+def get_collection(key: str, scope: str | None = None) -> list[Any]:
+    """Values in collection ``key`` so far, in creation order, as ``tf.get_collection``.
+
+    ``scope`` filters by name with ``re.match`` (a regex prefix), exactly as TF1.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     with js.variable_scope("d"):
+      ...         js.get_variable("v", [3])
+      ...     js.get_variable("g", [2])
+      ...     return [v.shape for v in js.get_collection(js.GraphKeys.GLOBAL_VARIABLES, "d")]
+      >>> model = js.transform(f)
+      >>> model.apply(model.init(0))[0]
+      [(3,)]
+    """
+    frame = current_frame("js.get_collection")
+    return [_item_value(frame, item) for item in collection_items(frame, key, scope)]
+
+
+def get_collection_names(key: str, scope: str | None = None) -> list[str | None]:
+    """Names of the items `get_collection` would return (variable full names)."""
+    frame = current_frame("js.get_collection_names")
+    return [item.name for item in collection_items(frame, key, scope)]
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    """Append ``value`` to collection ``name`` of the current trace.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.add_to_collection("extras", 3)
+      ...     return js.get_collection("extras")
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      [3]
+    """
+    frame = current_frame("js.add_to_collection")
+    add_item(frame, name, CollectionItem(getattr(value, "name", None), None, value))
+
+
+def global_variables(scope: str | None = None) -> list[Any]:
+    """Values of the ``GLOBAL_VARIABLES`` collection (see `get_collection`)."""
+    return get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def trainable_variables(scope: str | None = None) -> list[Any]:
+    """Values of the ``TRAINABLE_VARIABLES`` collection (see `get_collection`)."""
+    return get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def local_variables(scope: str | None = None) -> list[Any]:
+    """Values of the ``LOCAL_VARIABLES`` collection (see `get_collection`)."""
+    return get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def model_variables(scope: str | None = None) -> list[Any]:
+    """Values of the ``MODEL_VARIABLES`` collection (see `get_collection`)."""
+    return get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def filter(  # noqa: A001 - the contract's name
+    tree: Mapping[str, Any], scope: str | None = None, pattern: str | None = None
+) -> dict[str, Any]:
+    """Entries of a ``{name: value}`` dict under ``scope`` and/or matching ``pattern``.
+
+    ``scope="gen"`` keeps ``gen`` and ``gen/...`` (not ``generator/...``);
+    ``pattern`` is a regular expression searched in the name. A whole variables
+    dict (``{"params": ..., "state": ...}``) is filtered part by part.
+
+    Example:
+      >>> params = {"gen/w": 1, "gen/b": 2, "disc/w": 3, "generator/w": 4}
+      >>> filter(params, scope="gen")
+      {'gen/w': 1, 'gen/b': 2}
+      >>> filter(params, pattern="/w$")
+      {'gen/w': 1, 'disc/w': 3, 'generator/w': 4}
+    """
+    if set(tree) == {"params", "state"} and all(isinstance(v, Mapping) for v in tree.values()):
+        return {part: filter(tree[part], scope, pattern) for part in ("params", "state")}
+    prefix = scope.rstrip("/") + "/" if scope else None
+    regex = re.compile(pattern) if pattern is not None else None
+    out = {}
+    for name, value in tree.items():
+        if prefix is not None and not (name == prefix[:-1] or name.startswith(prefix)):
+            continue
+        if regex is not None and not regex.search(name):
+            continue
+        out[name] = value
+    return out

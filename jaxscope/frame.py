@@ -1,0 +1,198 @@
+"""The trace frame: the only mutable state of one `init`, `apply` or `specs` call.
+
+Every call pushes one `Frame` on a `contextvars` stack and pops it when it
+returns, also on error. Scopes, templates and collections are cursors into
+the frame; nothing outlives it. Because the stack is a context variable, two
+threads (or two nested transforms) never see each other's frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import enum
+import os
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+
+import jax
+from jax.extend import core as jex_core
+from jax.extend import source_info_util
+
+from jaxscope.errors import NotInTransformError
+from jaxscope.spec import VariableSpec
+
+if TYPE_CHECKING:
+    from jaxscope.scope import VariableScope
+
+
+class Mode(enum.Enum):
+    """``CREATE`` runs initializers (init, specs); ``REUSE`` reads given variables (apply)."""
+
+    CREATE = "create"
+    REUSE = "reuse"
+
+
+class Record(NamedTuple):
+    """What a frame knows about one variable of this trace."""
+
+    spec: VariableSpec
+    constraint: Callable[[Any], Any] | None
+    origin: tuple[tuple[str, int, str, str | None], ...]
+    partitions: tuple[int, ...] | None
+
+
+class CollectionItem(NamedTuple):
+    """One entry of a graph collection: a variable (by key) or a plain value."""
+
+    name: str | None
+    key: str | None
+    value: Any
+
+
+@dataclasses.dataclass(eq=False)
+class Frame:
+    """All per-call state of one trace. See DESIGN.md in shared/ for the sketch.
+
+    ``store`` maps get_variable names to variable keys (TF's variable store);
+    ``records`` holds every variable this trace created or looked up through a
+    creating call, in creation order; ``values`` the current value of each.
+    """
+
+    mode: Mode
+    rng: Any
+    given: dict[str, dict[str, Any]] | None
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    records: dict[str, Record] = dataclasses.field(default_factory=dict)
+    store: dict[str, str] = dataclasses.field(default_factory=dict)
+    partitioned: set[str] = dataclasses.field(default_factory=set)
+    variable_keys: set[str] = dataclasses.field(default_factory=set)
+    names_in_use: dict[str, int] = dataclasses.field(default_factory=dict)
+    scope_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    collections: dict[str, list[CollectionItem]] = dataclasses.field(default_factory=dict)
+    losses: dict[str, Any] = dataclasses.field(default_factory=dict)
+    loss_names: dict[str, int] = dataclasses.field(default_factory=dict)
+    assigned: dict[str, None] = dataclasses.field(default_factory=dict)
+    implicit_dtype_names: list[str] = dataclasses.field(default_factory=list)
+    name_stack: str = ""
+    rng_counter: int = 0
+    alive: bool = True
+    current_scope: VariableScope = None  # type: ignore[assignment]  # set by push_frame
+    jax_name_stack: Any = None
+    trace_state: Any = None
+
+    def check_alive(self, what: str) -> None:
+        if not self.alive:
+            from jaxscope.errors import ScopeLifetimeError
+
+            raise ScopeLifetimeError(
+                f"{what} belongs to a js.transform call that has already returned. Scopes, "
+                "templates bound to a scope and collections live only inside the init/apply "
+                "call that made them; create them inside your model function."
+            )
+
+    def variables(self, keys: Iterator[str] | None = None) -> dict[str, dict[str, Any]]:
+        """``{"params": ..., "state": ...}`` of the variables this trace recorded."""
+        out: dict[str, dict[str, Any]] = {"params": {}, "state": {}}
+        for key, record in self.records.items():
+            out[record.spec.collection][key] = self.values[key]
+        return out
+
+
+_FRAMES: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
+    "jaxscope_frames", default=()
+)
+
+
+def current_frame(what: str) -> Frame:
+    """The innermost live frame, or a `NotInTransformError` naming ``what``."""
+    frames = _FRAMES.get()
+    if not frames:
+        raise NotInTransformError(what)
+    return frames[-1]
+
+
+def maybe_current_frame() -> Frame | None:
+    frames = _FRAMES.get()
+    return frames[-1] if frames else None
+
+
+@contextlib.contextmanager
+def push_frame(frame: Frame) -> Iterator[Frame]:
+    """Make ``frame`` current for the duration of a trace; always pop it."""
+    from jaxscope.scope import VariableScope
+
+    frame.current_scope = VariableScope(False, name="", frame=frame)
+    frame.jax_name_stack = source_info_util.current_name_stack()
+    frame.trace_state = jex_core.get_opaque_trace_state()
+    token = _FRAMES.set(_FRAMES.get() + (frame,))
+    try:
+        yield frame
+    finally:
+        frame.alive = False
+        _FRAMES.reset(token)
+
+
+def in_frame_trace(frame: Frame) -> bool:
+    """False when code runs inside a JAX transform opened after the frame began."""
+    return jex_core.get_opaque_trace_state() == frame.trace_state
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_SKIP_DIRS = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(jax.__file__)), os.path.dirname(
+    os.path.abspath(contextlib.__file__)))
+
+
+def user_origin(limit: int = 5) -> tuple[tuple[str, int, str, str | None], ...]:
+    """Up to ``limit`` caller frames outside jaxscope, jax and the stdlib, newest first.
+
+    Walks frame objects directly: far cheaper than ``traceback.extract_stack``,
+    which matters because every created variable records its origin.
+    """
+    frames = []
+    f = sys._getframe(1)
+    while f is not None and len(frames) < limit:
+        filename = f.f_code.co_filename
+        if not filename.startswith(_SKIP_DIRS):
+            frames.append((filename, f.f_lineno, f.f_code.co_name, None))
+        f = f.f_back
+    return tuple(frames)
+
+
+def set_name_stack(frame: Frame, name_stack: str) -> contextlib.AbstractContextManager[Any]:
+    """Enter TF name scope ``name_stack`` (absolute) and mirror it on JAX's op names.
+
+    The common case extends the current scope, which extends JAX's stack and so
+    keeps whatever JAX put there; a jump (re-entering an absolute scope) sets
+    JAX's stack to the frame's base plus the TF scope.
+    """
+    current = frame.name_stack
+    if current and name_stack.startswith(current + "/"):
+        jax_cm = source_info_util.extend_name_stack(name_stack[len(current) + 1:])
+    elif not current and name_stack:
+        jax_cm = source_info_util.extend_name_stack(name_stack)
+    elif name_stack == current:
+        jax_cm = contextlib.nullcontext()
+    else:
+        base = frame.jax_name_stack
+        jax_cm = source_info_util.set_name_stack(base.extend(name_stack) if name_stack else base)
+    return _NameStackContext(frame, name_stack, jax_cm)
+
+
+class _NameStackContext:
+    __slots__ = ("frame", "name_stack", "jax_cm", "previous")
+
+    def __init__(self, frame: Frame, name_stack: str, jax_cm: Any):
+        self.frame, self.name_stack, self.jax_cm = frame, name_stack, jax_cm
+
+    def __enter__(self) -> str:
+        self.previous = self.frame.name_stack
+        self.jax_cm.__enter__()
+        self.frame.name_stack = self.name_stack
+        return self.name_stack
+
+    def __exit__(self, *exc: Any) -> None:
+        self.frame.name_stack = self.previous
+        self.jax_cm.__exit__(*exc)
