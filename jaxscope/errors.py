@@ -55,8 +55,12 @@ class ScopeLifetimeError(RuntimeError):
 
 
 def close_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """The existing names closest to ``name``, best first."""
-    return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)
+    """The existing names closest to ``name``, best first (case differences count least)."""
+    by_lower: dict[str, list[str]] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), []).append(candidate)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
+    return [original for lower in close for original in by_lower[lower]][:n]
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

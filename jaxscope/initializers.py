@@ -349,7 +349,8 @@ class Identity(Initializer):
                 f"Received shape={list(shape)}"
             )
         dtype = _assert_float_dtype(self._call_dtype(dtype))
-        return (self.gain * jnp.eye(*shape, dtype=dtype)).astype(dtype)
+        eye = jnp.eye(*shape, dtype=dtype)
+        return (self.gain * eye).astype(eye.dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain, "dtype": self.dtype.name}
@@ -402,7 +403,7 @@ class RandomUniform(Initializer):
                 f"Expected floating point or integer type, got {_dtype_str(dtype)}."
             )
         maxval = 1 if self.maxval is None else self.maxval
-        return jax.random.uniform(key, shape, dtype, self.minval, maxval).astype(dtype)
+        return jax.random.uniform(key, shape, dtype, self.minval, maxval)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -444,7 +445,7 @@ class RandomNormal(Initializer):
         dtype = _assert_float_dtype(self._call_dtype(dtype))
         key = _fold_seed(key, self.seed, type(self).__name__)
         z = jax.random.normal(key, _as_shape(shape), dtype)
-        return (self.mean + self.stddev * z).astype(dtype)
+        return (self.mean + self.stddev * z).astype(z.dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -478,7 +479,7 @@ class TruncatedNormal(RandomNormal):
         dtype = _assert_float_dtype(self._call_dtype(dtype))
         key = _fold_seed(key, self.seed, type(self).__name__)
         z = jax.random.truncated_normal(key, -2.0, 2.0, _as_shape(shape), dtype)
-        return (self.mean + self.stddev * z).astype(dtype)
+        return (self.mean + self.stddev * z).astype(z.dtype)
 
 
 class UniformUnitScaling(Initializer):
@@ -522,7 +523,7 @@ class UniformUnitScaling(Initializer):
         dtype = _assert_float_dtype(self._call_dtype(dtype))
         key = _fold_seed(key, self.seed, type(self).__name__)
         limit = self.limit(shape)
-        return jax.random.uniform(key, _as_shape(shape), dtype, -limit, limit).astype(dtype)
+        return jax.random.uniform(key, _as_shape(shape), dtype, -limit, limit)
 
     def get_config(self) -> dict[str, Any]:
         config = {"factor": self.factor, "seed": self.seed, "dtype": self.dtype.name}
@@ -604,11 +605,12 @@ class VarianceScaling(Initializer):
         if self.distribution in ("normal", "truncated_normal"):
             stddev = math.sqrt(variance) / _TRUNCATED_NORMAL_STD
             z = jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
-            return (stddev * z).astype(dtype)
+            return (stddev * z).astype(z.dtype)
         if self.distribution == "untruncated_normal":
-            return (math.sqrt(variance) * jax.random.normal(key, shape, dtype)).astype(dtype)
+            z = jax.random.normal(key, shape, dtype)
+            return (math.sqrt(variance) * z).astype(z.dtype)
         limit = math.sqrt(3.0 * variance)
-        return jax.random.uniform(key, shape, dtype, -limit, limit).astype(dtype)
+        return jax.random.uniform(key, shape, dtype, -limit, limit)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -750,7 +752,7 @@ class Orthogonal(Initializer):
         q = q * jnp.sign(jnp.diagonal(r))
         if rows < cols:
             q = q.T
-        return (self.gain * q.reshape(shape)).astype(dtype)
+        return (self.gain * q.reshape(shape)).astype(jax.dtypes.canonicalize_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
