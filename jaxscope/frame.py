@@ -14,8 +14,8 @@ import dataclasses
 import enum
 import os
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 from jax.extend import core as jex_core
@@ -182,7 +182,7 @@ def set_name_stack(frame: Frame, name_stack: str) -> contextlib.AbstractContextM
 
 
 class _NameStackContext:
-    __slots__ = ("frame", "name_stack", "jax_cm", "previous")
+    __slots__ = ("frame", "jax_cm", "name_stack", "previous")
 
     def __init__(self, frame: Frame, name_stack: str, jax_cm: Any):
         self.frame, self.name_stack, self.jax_cm = frame, name_stack, jax_cm

@@ -33,35 +33,35 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
-    "Initializer",
-    "Zeros",
-    "Ones",
     "Constant",
-    "RandomUniform",
+    "GlorotNormal",
+    "GlorotUniform",
+    "Identity",
+    "Initializer",
+    "Ones",
+    "Orthogonal",
     "RandomNormal",
+    "RandomUniform",
     "TruncatedNormal",
     "UniformUnitScaling",
     "VarianceScaling",
-    "GlorotUniform",
-    "GlorotNormal",
-    "Orthogonal",
-    "Identity",
-    "lecun_uniform",
-    "lecun_normal",
-    "he_uniform",
-    "he_normal",
-    "zeros_initializer",
-    "ones_initializer",
+    "Zeros",
     "constant_initializer",
-    "random_uniform_initializer",
+    "glorot_normal_initializer",
+    "glorot_uniform_initializer",
+    "he_normal",
+    "he_uniform",
+    "identity_initializer",
+    "lecun_normal",
+    "lecun_uniform",
+    "ones_initializer",
+    "orthogonal_initializer",
     "random_normal_initializer",
+    "random_uniform_initializer",
     "truncated_normal_initializer",
     "uniform_unit_scaling_initializer",
     "variance_scaling_initializer",
-    "glorot_uniform_initializer",
-    "glorot_normal_initializer",
-    "orthogonal_initializer",
-    "identity_initializer",
+    "zeros_initializer",
 ]
 
 DTypeLike = Any
@@ -221,7 +221,7 @@ def _dense_dims(value: Any) -> list[int]:
         return []
     if not value:
         return [0]
-    return [len(value)] + _dense_dims(value[0])
+    return [len(value), *_dense_dims(value[0])]
 
 
 def _accepted_types(dtype: np.dtype) -> tuple[type, ...]:
@@ -267,8 +267,7 @@ def _constant_value(
             array = None
         if array is None or list(array.shape) != _dense_dims(value):
             raise ValueError(
-                f"Expected values {value} to be a dense tensor with shape "
-                f"{_dense_dims(value)}."
+                f"Expected values {value} to be a dense tensor with shape {_dense_dims(value)}."
             )
     if verify_shape and array.shape != shape:
         raise TypeError(f"Expected Tensor's shape: {shape}, but got {array.shape}.")
@@ -302,9 +301,7 @@ class Constant(Initializer):
              [2., 2.]], dtype=float32)
     """
 
-    def __init__(
-        self, value: Any = 0, dtype: DTypeLike = jnp.float32, verify_shape: bool = False
-    ):
+    def __init__(self, value: Any = 0, dtype: DTypeLike = jnp.float32, verify_shape: bool = False):
         if isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer):
             value = np.asarray(value)
         if not (np.isscalar(value) or isinstance(value, (list, tuple, np.ndarray))):
@@ -399,9 +396,7 @@ class RandomUniform(Initializer):
                 raise ValueError(f"Must specify maxval for integer dtype {_dtype_str(dtype)}")
             return jax.random.randint(key, shape, self.minval, self.maxval, dtype)
         if not _is_floating(dtype):
-            raise ValueError(
-                f"Expected floating point or integer type, got {_dtype_str(dtype)}."
-            )
+            raise ValueError(f"Expected floating point or integer type, got {_dtype_str(dtype)}.")
         maxval = 1 if self.maxval is None else self.maxval
         return jax.random.uniform(key, shape, dtype, self.minval, maxval)
 
@@ -727,9 +722,7 @@ class Orthogonal(Initializer):
       True
     """
 
-    def __init__(
-        self, gain: float = 1.0, seed: int | None = None, dtype: DTypeLike = jnp.float32
-    ):
+    def __init__(self, gain: float = 1.0, seed: int | None = None, dtype: DTypeLike = jnp.float32):
         self.gain = gain
         self.seed = seed
         self.dtype = _assert_float_dtype(_as_dtype(dtype))

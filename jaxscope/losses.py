@@ -36,7 +36,7 @@ def add_loss(value: Any, name: str | None = None) -> None:
       >>> model = js.transform(f)
       >>> _, aux = model.apply(model.init(0, 2.0), 2.0)
       >>> aux.losses
-      {'head/loss': Array(4., dtype=float32, weak_type=True)}
+      {'head/loss': Array(4., dtype=float32)}
     """
     from jaxscope.collections import GraphKeys, add_item
 

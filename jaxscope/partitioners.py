@@ -21,12 +21,12 @@ import numpy as np
 __all__ = [
     "Partitioner",
     "fixed_size_partitioner",
-    "variable_axis_size_partitioner",
     "min_max_variable_partitioner",
-    "validate_partitions",
     "slice_axis",
     "slice_shapes",
     "slice_spec",
+    "validate_partitions",
+    "variable_axis_size_partitioner",
 ]
 
 Partitioner = Callable[..., list[int]]
@@ -67,9 +67,7 @@ def _element_size(dtype: Any, bytes_per_string_element: int) -> int:
 
 def _check_axis(axis: int, dims: tuple[int, ...]) -> int:
     if not -len(dims) <= axis < len(dims):
-        raise ValueError(
-            f"Can not partition variable along axis {axis} when shape is only {dims}"
-        )
+        raise ValueError(f"Can not partition variable along axis {axis} when shape is only {dims}")
     return axis % len(dims)
 
 
@@ -137,7 +135,7 @@ def variable_axis_size_partitioner(
             return partitions  # nothing to split (TF divides by zero here)
         bytes_per_slice = math.prod(dims) / dims[index] * element_size
         slices_per_shard = max(1, math.floor(max_shard_bytes / bytes_per_slice))
-        shards = int(math.ceil(dims[index] / slices_per_shard))
+        shards = math.ceil(dims[index] / slices_per_shard)
         if max_shards:
             shards = min(max_shards, shards)
         partitions[index] = shards
@@ -178,7 +176,7 @@ def min_max_variable_partitioner(
             )
         index = axis % len(dims)
         total_bytes = math.prod(dims) * _element_size(dtype, bytes_per_string_element)
-        wanted = int(math.ceil(total_bytes / min_slice_size))
+        wanted = math.ceil(total_bytes / min_slice_size)
         partitions = [1] * len(dims)
         partitions[index] = max(1, min(dims[index], max_partitions, wanted))
         return partitions
@@ -189,7 +187,8 @@ def min_max_variable_partitioner(
 def validate_partitions(name: str, shape: Any, partitions: Any) -> list[int]:
     """Checks a partitioner's answer as TF's ``_call_partitioner`` does.
 
-    The messages are TF's; the variable's ``name`` is attached as an exception note.
+    The messages are TF's; on Python >= 3.11 the variable's ``name`` is attached as an
+    exception note.
 
     Args:
       name: the variable's full name (for the note).
@@ -210,7 +209,8 @@ def validate_partitions(name: str, shape: Any, partitions: Any) -> list[int]:
     try:
         return _validate(shape, partitions)
     except ValueError as err:
-        err.add_note(f"(partitioning variable {name!r})")
+        if hasattr(err, "add_note"):  # Python >= 3.11
+            err.add_note(f"(partitioning variable {name!r})")
         raise
 
 
@@ -218,8 +218,7 @@ def _validate(shape: Any, partitions: Any) -> list[int]:
     dims = _shape_tuple(shape)
     if any(d is None for d in dims):
         raise ValueError(
-            "Shape of a new partitioned variable must be fully defined, but instead "
-            f"was {dims}."
+            f"Shape of a new partitioned variable must be fully defined, but instead was {dims}."
         )
     if len(dims) < 1:
         raise ValueError(f"A partitioned Variable must have rank at least 1, shape: {dims}")
@@ -284,9 +283,7 @@ def slice_shapes(
     return pieces
 
 
-def slice_spec(
-    full_shape: Sequence[int], offset: Sequence[int], piece_shape: Sequence[int]
-) -> str:
+def slice_spec(full_shape: Sequence[int], offset: Sequence[int], piece_shape: Sequence[int]) -> str:
     """TF's save-slice spec of one piece: ``"10 4 4,3:0,4"`` (full shape, then start,length).
 
     Example:

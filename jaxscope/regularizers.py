@@ -22,13 +22,13 @@ import jax.numpy as jnp
 __all__ = [
     "Regularizer",
     "l1",
-    "l2",
     "l1_l2",
-    "sum_regularizer",
-    "no_regularizer",
-    "l1_regularizer",
-    "l2_regularizer",
     "l1_l2_regularizer",
+    "l1_regularizer",
+    "l2",
+    "l2_regularizer",
+    "no_regularizer",
+    "sum_regularizer",
 ]
 
 Regularizer = Callable[[Any], "jax.Array | None"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import enum
 import functools
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ class VariableScope:
 
     def __init__(
         self,
-        reuse: bool | None | _ReuseMode,
+        reuse: bool | _ReuseMode | None,
         name: str = "",
         initializer: Any = None,
         regularizer: Callable | None = None,
@@ -122,7 +123,7 @@ class VariableScope:
         return self._name_scope
 
     @property
-    def reuse(self) -> bool | None | _ReuseMode:
+    def reuse(self) -> bool | _ReuseMode | None:
         return self._reuse
 
     @property
@@ -237,7 +238,7 @@ def get_variable_scope() -> VariableScope:
 class _NameScope:
     """TF1 graph ``name_scope``: uniquified op-name prefix, mirrored on JAX's name stack."""
 
-    __slots__ = ("_frame", "_name", "_context")
+    __slots__ = ("_context", "_frame", "_name")
 
     def __init__(self, frame: Frame, name: str | None):
         self._frame = frame
@@ -263,7 +264,7 @@ class _NameScope:
         self._context.__exit__(*exc)
 
 
-class name_scope:
+class name_scope:  # noqa: N801 - TF1 name
     """Name operations (never variables): ``with js.name_scope("bar")`` as ``tf.name_scope``.
 
     Opens a JAX named scope too, so compiled HLO carries ``foo/bar/add``. Names
@@ -435,7 +436,7 @@ def _normalize_reuse(reuse: Any) -> Any:
     return reuse
 
 
-class variable_scope:
+class variable_scope:  # noqa: N801 - TF1 name
     """Open a variable scope, as ``tf.compat.v1.variable_scope``; yields a `VariableScope`.
 
     Nesting joins names with ``/``; ``default_name`` is made unique; a captured
@@ -464,7 +465,7 @@ class variable_scope:
         caching_device: Any = None,
         partitioner: Any = None,
         custom_getter: Callable | None = None,
-        reuse: bool | None | _ReuseMode = None,
+        reuse: bool | _ReuseMode | None = None,
         dtype: Any = None,
         auxiliary_name_scope: bool = True,
         constraint: Callable | None = None,

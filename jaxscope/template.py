@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import traceback
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from jaxscope.collections import GraphKeys, collection_items
 from jaxscope.frame import Frame, current_frame, maybe_current_frame
@@ -25,7 +26,7 @@ from jaxscope.scope import variable_scope as _variable_scope
 
 
 class _TraceState:
-    __slots__ = ("variable_scope", "first_call", "variables_created")
+    __slots__ = ("first_call", "variable_scope", "variables_created")
 
     def __init__(self, scope: VariableScope | None = None):
         self.variable_scope = scope

@@ -10,8 +10,8 @@ apply to them, and ``specs`` traces abstractly with ``jax.eval_shape``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

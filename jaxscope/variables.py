@@ -13,8 +13,8 @@ other.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -22,8 +22,15 @@ import numpy as np
 
 from jaxscope import errors, initializers
 from jaxscope.collections import GraphKeys, add_item
-from jaxscope.frame import CollectionItem, Frame, Mode, Record, current_frame, in_frame_trace
-from jaxscope.frame import user_origin
+from jaxscope.frame import (
+    CollectionItem,
+    Frame,
+    Mode,
+    Record,
+    current_frame,
+    in_frame_trace,
+    user_origin,
+)
 from jaxscope.losses import record_loss
 from jaxscope.naming import join, stable_hash, unique_name
 from jaxscope.scope import _check_getter
