@@ -93,7 +93,7 @@ class Frame:
                 "call that made them; create them inside your model function."
             )
 
-    def variables(self, keys: Iterator[str] | None = None) -> dict[str, dict[str, Any]]:
+    def variables(self) -> dict[str, dict[str, Any]]:
         """``{"params": ..., "state": ...}`` of the variables this trace recorded."""
         out: dict[str, dict[str, Any]] = {"params": {}, "state": {}}
         for key, record in self.records.items():

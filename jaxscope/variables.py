@@ -402,9 +402,11 @@ def true_getter(
     synchronization: Any = None,
     aggregation: Any = None,
 ) -> jax.Array:
-    """The last link of every custom-getter chain: TF1's variable store for one name."""
-    from jaxscope.scope import AUTO_REUSE
+    """The last link of every custom-getter chain: TF1's variable store for one name.
 
+    Reuse ``False`` creates (an existing name is an error), ``True`` fetches (a
+    missing name is an error), ``None`` and `AUTO_REUSE` fetch or create.
+    """
     frame = current_frame("js.get_variable")
     trainable = True if trainable is None else bool(trainable)
     from_value = initializer is not None and not callable(initializer)
@@ -422,8 +424,6 @@ def true_getter(
     key = frame.store.get(name)
     if key is not None:
         return _reuse_existing(frame, name, key, shape, dtype, reuse, partitioner)
-    if name in frame.partitioned and partitioner is None and reuse is not True:
-        pass  # unreachable: partitioned names always live in frame.store
     if reuse is True:
         if partitioner is not None:
             raise errors.VariableMissingError(
@@ -432,7 +432,6 @@ def true_getter(
                 "VarScope?"
             )
         raise errors.VariableMissingError(errors.missing_message(name, frame.store))
-    del AUTO_REUSE  # create for reuse False/None/AUTO_REUSE
 
     # -- create --------------------------------------------------------------------------
     if initializer is None:

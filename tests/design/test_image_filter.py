@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
 
@@ -68,16 +69,24 @@ EXPECTED_SHAPES = {
 
 
 def images(seed):
-    k1, k2 = jax.random.split(jax.random.key(seed))
+    # NumPy makes the data: fixed, and no XLA compilation spent on it.
+    rng = np.random.default_rng(seed)
     shape = (BATCH, SIZE, SIZE, IN_CH)
-    return jax.random.normal(k1, shape), jax.random.normal(k2, shape)
+    return (jnp.asarray(rng.standard_normal(shape), jnp.float32),
+            jnp.asarray(rng.standard_normal(shape), jnp.float32))
+
+
+IMAGE1, IMAGE2 = images(0)
+
+
+@pytest.fixture(scope="module")
+def variables():
+    """One create trace, shared by the tests below (initializers compile once)."""
+    return two_filters.init(jax.random.key(0), IMAGE1, IMAGE2)
 
 
 # -- what init creates ---------------------------------------------------------------------
-def test_two_calls_create_one_set_of_four_variables():
-    image1, image2 = images(0)
-    variables = two_filters.init(jax.random.key(0), image1, image2)
-
+def test_two_calls_create_one_set_of_four_variables(variables):
     # Four variables, not eight, named as TF1 names them (full name without ":0"),
     # in creation order; nothing is non-trainable.
     assert list(variables["params"]) == list(EXPECTED_SHAPES)
@@ -90,8 +99,7 @@ def test_two_calls_create_one_set_of_four_variables():
 
 
 def test_specs_match_init_without_computing_anything():
-    image1, image2 = images(0)
-    specs = two_filters.specs(image1, image2)
+    specs = two_filters.specs(IMAGE1, IMAGE2)
     assert {name: spec.shape for name, spec in specs.items()} == EXPECTED_SHAPES
     assert all(spec.trainable for spec in specs.values())
 
@@ -103,31 +111,24 @@ def test_calling_the_filter_twice_without_reuse_is_an_error():
         my_image_filter(image1)
         return my_image_filter(image2)
 
-    image1, image2 = images(0)
     with pytest.raises(ValueError, match="Variable conv1/weights already exists, disallowed"):
-        careless.init(jax.random.key(0), image1, image2)
+        careless.init(jax.random.key(0), IMAGE1, IMAGE2)
 
 
 # -- both calls use the same variables -----------------------------------------------------
-def test_both_calls_read_the_same_variables():
-    image1, _ = images(0)
-    variables = two_filters.init(jax.random.key(0), image1, image1)
-
+def test_both_calls_read_the_same_variables(variables):
     # Same variables, same input -> bit-identical outputs.
-    (result1, result2), _ = two_filters.apply(variables, image1, image1)
+    (result1, result2), _ = two_filters.apply(variables, IMAGE1, IMAGE1)
     assert result1.shape == (BATCH, SIZE, SIZE, OUT_CH)
     assert jnp.array_equal(result1, result2)
 
 
-def test_gradient_through_the_second_call_reaches_the_shared_weights():
+def test_gradient_through_the_second_call_reaches_the_shared_weights(variables):
     # A loss that only looks at the *second* call's output. If the second call had
     # its own copies, the first set would get zero gradient (or, with distinct names,
     # `init` would have returned eight variables).
-    image1, image2 = images(1)
-    variables = two_filters.init(jax.random.key(0), image1, image2)
-
     def second_call_loss(params):
-        (_, result2), _ = two_filters.apply({"params": params, "state": {}}, image1, image2)
+        (_, result2), _ = two_filters.apply({"params": params, "state": {}}, IMAGE1, IMAGE2)
         return jnp.mean(result2**2)
 
     grads = jax.grad(second_call_loss)(variables["params"])
@@ -137,12 +138,12 @@ def test_gradient_through_the_second_call_reaches_the_shared_weights():
 
 
 # -- training under jax.jit ----------------------------------------------------------------
-def test_training_under_jit_lowers_the_loss():
-    image1, image2 = images(2)
+def test_training_under_jit_lowers_the_loss(variables):
+    image1, image2 = IMAGE1, IMAGE2
     # A regression target: a fixed smooth function of the inputs, one per output channel.
     target1 = jnp.tanh(jnp.tile(image1.mean(-1, keepdims=True), (1, 1, 1, OUT_CH)))
     target2 = jnp.tanh(jnp.tile(image2.mean(-1, keepdims=True), (1, 1, 1, OUT_CH)))
-    params = two_filters.init(jax.random.key(0), image1, image2)["params"]
+    params = variables["params"]
     optimizer = optax.adam(1e-2)
     opt_state = optimizer.init(params)
 
@@ -169,13 +170,11 @@ def test_training_under_jit_lowers_the_loss():
 
 
 # -- op names in compiled code -------------------------------------------------------------
-def test_compiled_ops_carry_the_scope_names():
+def test_compiled_ops_carry_the_scope_names(variables):
     # variable_scope opens a name scope too, so XLA ops are named like TF1's graph ops.
     # As in TF1, the second call's name scopes are made unique (conv1_1), while its
     # *variables* are the shared conv1/... ones.
-    image1, image2 = images(0)
-    variables = two_filters.init(jax.random.key(0), image1, image2)
-    hlo = jax.jit(two_filters.apply).lower(variables, image1, image2).as_text(debug_info=True)
+    hlo = jax.jit(two_filters.apply).lower(variables, IMAGE1, IMAGE2).as_text(debug_info=True)
     for name in (
         "image_filters/conv1/conv_general_dilated",
         "image_filters/conv2/conv_general_dilated",
