@@ -78,6 +78,8 @@ _TRUNCATED_NORMAL_STD = 0.87962566103423978
 
 def _as_dtype(dtype: DTypeLike) -> np.dtype:
     """A NumPy dtype from a name (``"int32"``), a NumPy/JAX type or a TF ``DType``."""
+    if dtype is None:  # np.dtype(None) would be float64; TF's default is float32
+        return np.dtype(np.float32)
     as_numpy = getattr(dtype, "as_numpy_dtype", None)  # a tf.DType, if one is passed
     if as_numpy is not None:
         dtype = as_numpy
@@ -112,7 +114,7 @@ def _fold_seed(key: Any, seed: int | None, who: str) -> Any:
     if key is None:
         raise ValueError(
             f"{who} draws random values and needs a PRNG key: call it as "
-            f"init(jax.random.key(0), shape, dtype)."
+            "init(jax.random.key(0), shape, dtype)."
         )
     if seed is None:
         return key

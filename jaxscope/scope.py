@@ -547,8 +547,9 @@ class variable_scope:  # noqa: N801 - TF1 name
             assert self._pure is not None
             self._pure.__exit__(*exc)
         finally:
-            if self._name_context is not None:
-                self._name_context.__exit__(*exc)
+            name_context, self._name_context = self._name_context, None
+            if name_context is not None:
+                name_context.__exit__(*exc)
 
 
 def _foreign_scope_error(scope: VariableScope) -> Exception:

@@ -33,7 +33,7 @@ from jaxscope.frame import (
 )
 from jaxscope.losses import record_loss
 from jaxscope.naming import join, stable_hash, unique_name
-from jaxscope.scope import _check_getter
+from jaxscope.scope import _check_getter, _NameScope
 from jaxscope.spec import VariableSpec, variable_collection
 
 _FLOAT32 = np.dtype("float32")
@@ -252,7 +252,8 @@ def _materialize(
     frame.values[key] = value
     regularized = False
     if regularizer is not None:
-        loss = regularizer(value)
+        with _NameScope(frame, key + "/Regularizer/"):  # TF1's op names for the loss
+            loss = regularizer(value)
         if loss is not None:
             regularized = True
             name = record_loss(frame, key, loss)
@@ -339,7 +340,9 @@ def get_variable(
         _check_getter(custom_getter)
         if _accepts_constraint(custom_getter):
             kwargs["constraint"] = constraint
-        return custom_getter(getter=true_getter, name=full_name, **kwargs)
+        # As TF1, getters run at the root name scope: ops they make are named from there.
+        with _NameScope(frame, None):
+            return custom_getter(getter=true_getter, name=full_name, **kwargs)
     finally:
         if implicit_dtype:
             frame.implicit_dtype_names.pop()
