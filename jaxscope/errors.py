@@ -81,20 +81,11 @@ def format_shape(shape: Sequence[int | None] | None) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
-def format_origin(origin: Sequence[tuple[str, int, str, str | None]]) -> str:
-    """Format creation-site frames like ``traceback.format_list``."""
-    lines = []
-    for filename, lineno, func, text in origin:
-        lines.append(f'  File "{filename}", line {lineno}, in {func}\n')
-        if text:
-            lines.append(f"    {text.strip()}\n")
-    return "".join(lines)
-
-
-def exists_message(name: str, origin: Sequence[tuple[str, int, str, str | None]]) -> str:
+def exists_message(name: str, origin: str) -> str:
+    """TF1's "already exists" text; ``origin`` is the formatted creation site."""
     return (
         f"Variable {name} already exists, disallowed. Did you mean to set reuse=True or "
-        f"reuse=tf.AUTO_REUSE in VarScope? Originally defined at:\n\n{format_origin(origin)}\n"
+        f"reuse=tf.AUTO_REUSE in VarScope? Originally defined at:\n\n{origin}\n"
         "In jaxscope: open the scope with `js.variable_scope(..., reuse=True)` (or "
         "`reuse=js.AUTO_REUSE`), or call `js.get_variable_scope().reuse_variables()` "
         "before fetching it again."

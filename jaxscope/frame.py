@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
@@ -40,7 +40,7 @@ class Record(NamedTuple):
 
     spec: VariableSpec
     constraint: Callable[[Any], Any] | None
-    origin: tuple[tuple[str, int, str, str | None], ...]
+    origin: tuple[tuple[Any, int], ...]
     partitions: tuple[int, ...] | None
 
 
@@ -119,20 +119,31 @@ def maybe_current_frame() -> Frame | None:
     return frames[-1] if frames else None
 
 
-@contextlib.contextmanager
-def push_frame(frame: Frame) -> Iterator[Frame]:
-    """Make ``frame`` current for the duration of a trace; always pop it."""
-    from jaxscope.scope import VariableScope
+class push_frame:  # noqa: N801 - used as a function: ``with push_frame(frame):``
+    """Make ``frame`` current for the duration of a trace; always pop it and end its life."""
 
-    frame.current_scope = VariableScope(False, name="", frame=frame)
-    frame.jax_name_stack = source_info_util.current_name_stack()
-    frame.trace_state = jex_core.get_opaque_trace_state()
-    token = _FRAMES.set(_FRAMES.get() + (frame,))
-    try:
-        yield frame
-    finally:
-        frame.alive = False
-        _FRAMES.reset(token)
+    __slots__ = ("frame", "token")
+
+    def __init__(self, frame: Frame):
+        self.frame = frame
+
+    def __enter__(self) -> Frame:
+        frame = self.frame
+        frame.current_scope = _root_scope(frame)
+        frame.jax_name_stack = source_info_util.current_name_stack()
+        frame.trace_state = jex_core.get_opaque_trace_state()
+        self.token = _FRAMES.set((*_FRAMES.get(), frame))
+        return frame
+
+    def __exit__(self, *exc: Any) -> None:
+        self.frame.alive = False
+        _FRAMES.reset(self.token)
+
+
+def _root_scope(frame: Frame) -> VariableScope:
+    from jaxscope.scope import VariableScope  # scope.py imports this module
+
+    return VariableScope(False, name="", frame=frame)
 
 
 def in_frame_trace(frame: Frame) -> bool:
@@ -145,20 +156,42 @@ _SKIP_DIRS = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(jax.__file__)), os.p
     os.path.abspath(contextlib.__file__)))
 
 
-def user_origin(limit: int = 5) -> tuple[tuple[str, int, str, str | None], ...]:
+Origin = tuple[tuple[Any, int], ...]
+"""Where a variable was created: ``(code object, last instruction)`` pairs, newest first."""
+
+
+def user_origin(limit: int = 5) -> Origin:
     """Up to ``limit`` caller frames outside jaxscope, jax and the stdlib, newest first.
 
-    Walks frame objects directly: far cheaper than ``traceback.extract_stack``,
-    which matters because every created variable records its origin.
+    Keeps code objects and instruction offsets, and leaves line numbers and
+    formatting to `format_origin`: every variable records its origin, and only
+    an error ever prints one.
     """
     frames = []
     f = sys._getframe(1)
     while f is not None and len(frames) < limit:
-        filename = f.f_code.co_filename
-        if not filename.startswith(_SKIP_DIRS):
-            frames.append((filename, f.f_lineno, f.f_code.co_name, None))
+        code = f.f_code
+        if not code.co_filename.startswith(_SKIP_DIRS):
+            frames.append((code, f.f_lasti))
         f = f.f_back
     return tuple(frames)
+
+
+def format_origin(origin: Origin) -> str:
+    """Format an origin like ``traceback.format_list``."""
+    import linecache
+
+    lines = []
+    for code, lasti in origin:
+        lineno = next(
+            (line for start, end, line in code.co_lines() if start <= lasti < end and line),
+            code.co_firstlineno,
+        )
+        lines.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}\n')
+        text = linecache.getline(code.co_filename, lineno).strip()
+        if text:
+            lines.append(f"    {text}\n")
+    return "".join(lines)
 
 
 def set_name_stack(frame: Frame, name_stack: str) -> contextlib.AbstractContextManager[Any]:

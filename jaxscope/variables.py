@@ -28,6 +28,7 @@ from jaxscope.frame import (
     Mode,
     Record,
     current_frame,
+    format_origin,
     in_frame_trace,
     user_origin,
 )
@@ -117,11 +118,17 @@ def _is_tf_style(initializer: Callable) -> bool:
     return bool(params) and params[0].name == "shape"
 
 
+# Initializers are immutable configurations, so one default instance serves every variable.
+_DEFAULT_FLOAT_INITIALIZER = initializers.UniformUnitScaling()
+_DEFAULT_EXACT_INITIALIZER = initializers.Zeros()
+
+
 def _default_initializer(name: str, dtype: np.dtype) -> Any:
+    """TF1's default by dtype: uniform_unit_scaling for floats (decision 1), zeros otherwise."""
     if jnp.issubdtype(dtype, jnp.floating):
-        return initializers.UniformUnitScaling()
+        return _DEFAULT_FLOAT_INITIALIZER
     if jnp.issubdtype(dtype, jnp.integer) or dtype == np.bool_:
-        return initializers.Zeros()
+        return _DEFAULT_EXACT_INITIALIZER
     raise ValueError(
         f"An initializer for variable {name} of {dtype.name} is required. Pass "
         "initializer=... to js.get_variable (or to the enclosing js.variable_scope)."
@@ -527,7 +534,8 @@ def _reuse_existing(
                 "with partitioning?"
             )
         if reuse is False:
-            raise errors.VariableExistsError(errors.exists_message(name, record.origin))
+            origin = format_origin(record.origin)
+            raise errors.VariableExistsError(errors.exists_message(name, origin))
         what = "share"
     if shape is not None and not _compatible(shape, found.shape):
         raise errors.VariableShapeError(
