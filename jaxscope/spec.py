@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -55,6 +56,7 @@ class VariableSpec(NamedTuple):
         return variable_collection(self.dtype, self.trainable)
 
 
+@functools.cache
 def variable_collection(dtype: Any, trainable: bool) -> str:
     """Where a variable lives: trainable floating-point values in ``params``.
 

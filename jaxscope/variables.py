@@ -50,13 +50,29 @@ _INVALID_INITIALIZER = (
 # -- small conversions -----------------------------------------------------------------------
 def canonical_dtype(dtype: Any) -> np.dtype:
     """A NumPy dtype as JAX will store it (``"int32"``, ``jnp.float32``, ``np.float64``...)."""
-    return np.dtype(jax.dtypes.canonicalize_dtype(jnp.dtype(dtype)))
+    try:
+        return _CANONICAL[dtype]
+    except (KeyError, TypeError):
+        pass
+    canonical = np.dtype(jax.dtypes.canonicalize_dtype(jnp.dtype(dtype)))
+    # x64 may be switched on later, so only dtypes that never change are cached.
+    if canonical == np.dtype(jnp.dtype(dtype)):
+        try:
+            _CANONICAL[dtype] = canonical
+        except TypeError:
+            pass
+    return canonical
+
+
+_CANONICAL: dict[Any, np.dtype] = {}
 
 
 def as_shape(shape: Any) -> tuple[int | None, ...] | None:
     """TF's ``as_shape``: ``None`` (unknown), an int ``n`` (``(n,)``) or a sequence."""
     if shape is None:
         return None
+    if type(shape) is tuple and all(type(d) is int for d in shape):
+        return shape
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     try:
@@ -310,14 +326,14 @@ def get_variable(
     frame = current_frame("js.get_variable")
     scope = frame.current_scope
     if regularizer is None:
-        regularizer = scope.regularizer
+        regularizer = scope._regularizer
     if caching_device is None:
-        caching_device = scope.caching_device
+        caching_device = scope._caching_device
     if partitioner is None:
-        partitioner = scope.partitioner
+        partitioner = scope._partitioner
     if custom_getter is None:
-        custom_getter = scope.custom_getter
-    full_name = join(scope.name, name)
+        custom_getter = scope._custom_getter
+    full_name = f"{scope._name}/{name}" if scope._name else name
     if dtype is not None and initializer is not None and not callable(initializer):
         init_dtype, requested = value_dtype(initializer), canonical_dtype(dtype)
         if init_dtype != requested:
@@ -327,26 +343,28 @@ def get_variable(
                 f"pass a value of dtype {requested.name}, or drop dtype=.)"
             )
     if initializer is None:
-        initializer = scope.initializer
+        initializer = scope._initializer
     if constraint is None:
-        constraint = scope.constraint
+        constraint = scope._constraint
+    # Decision 3: with no dtype given anywhere, sharing accepts the stored dtype.
     implicit_dtype = dtype is None and scope._dtype is None
     dtype = canonical_dtype(scope.dtype if dtype is None else dtype)
     trainable = True if trainable is None else trainable
+    if custom_getter is None:
+        return _store_get(frame, full_name, shape, dtype, initializer, regularizer, scope._reuse,
+                          trainable, collections, partitioner, constraint, implicit_dtype)
+    _check_getter(custom_getter)
     kwargs = dict(
         shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-        reuse=scope.reuse, trainable=trainable, collections=collections,
+        reuse=scope._reuse, trainable=trainable, collections=collections,
         caching_device=caching_device, partitioner=partitioner, validate_shape=validate_shape,
         use_resource=None, synchronization=None, aggregation=None,
     )
+    if _accepts_constraint(custom_getter):
+        kwargs["constraint"] = constraint
     if implicit_dtype:
         frame.implicit_dtype_names.append(full_name)
     try:
-        if custom_getter is None:
-            return true_getter(full_name, constraint=constraint, **kwargs)
-        _check_getter(custom_getter)
-        if _accepts_constraint(custom_getter):
-            kwargs["constraint"] = constraint
         # As TF1, getters run at the root name scope: ops they make are named from there.
         with _NameScope(frame, None):
             return custom_getter(getter=true_getter, name=full_name, **kwargs)
@@ -418,22 +436,42 @@ def true_getter(
     missing name is an error), ``None`` and `AUTO_REUSE` fetch or create.
     """
     frame = current_frame("js.get_variable")
+    implicit = bool(frame.implicit_dtype_names) and frame.implicit_dtype_names[-1] == name
+    dtype = canonical_dtype(dtype if dtype is not None else _FLOAT32)
     trainable = True if trainable is None else bool(trainable)
+    return _store_get(frame, name, shape, dtype, initializer, regularizer, reuse, trainable,
+                      collections, partitioner, constraint, implicit)
+
+
+def _store_get(
+    frame: Frame,
+    name: str,
+    shape: Any,
+    dtype: np.dtype,
+    initializer: Any,
+    regularizer: Callable | None,
+    reuse: Any,
+    trainable: bool,
+    collections: Sequence[str] | None,
+    partitioner: Any,
+    constraint: Callable | None,
+    implicit_dtype: bool,
+) -> Any:
+    """TF1's ``_VariableStore.get_variable`` for one resolved name and dtype."""
     from_value = initializer is not None and not callable(initializer)
     if shape is not None and from_value:
         raise ValueError(
             f"If initializer is a constant, do not specify shape. (variable {name}: the value "
             "gives the shape; drop shape=.)"
         )
-    dtype = canonical_dtype(dtype if dtype is not None else _FLOAT32)
     shape = as_shape(shape)
-    is_scalar = shape is not None and len(shape) == 0
-    if partitioner is not None and is_scalar:
-        partitioner = None
+    if partitioner is not None and shape is not None and len(shape) == 0:
+        partitioner = None  # scalars ignore partitioners, as TF1
 
     key = frame.store.get(name)
     if key is not None:
-        return _reuse_existing(frame, name, key, shape, dtype, reuse, partitioner)
+        return _reuse_existing(frame, name, key, shape, dtype, reuse, partitioner,
+                               implicit_dtype)
     if reuse is True:
         if partitioner is not None:
             raise errors.VariableMissingError(
@@ -446,7 +484,7 @@ def true_getter(
     # -- create --------------------------------------------------------------------------
     if initializer is None:
         initializer = _default_initializer(name, dtype)
-    if inspect.isclass(initializer):
+    elif isinstance(initializer, type):
         initializer = initializer()
     if from_value:
         shape, dtype = _abstract_value(initializer)
@@ -454,7 +492,7 @@ def true_getter(
 
         def make_value() -> Any:
             return as_value(initializer)
-    elif shape is not None and all(d is not None for d in shape):
+    elif shape is not None and None not in shape:
         recorded_init = initializer
 
         def make_value() -> Any:
@@ -509,6 +547,7 @@ def _reuse_existing(
     dtype: np.dtype,
     reuse: Any,
     partitioner: Any,
+    implicit_dtype: bool,
 ) -> Any:
     record = frame.records[key]
     found = record.spec
@@ -542,8 +581,7 @@ def _reuse_existing(
             f"Trying to {what} variable {name}, but specified shape "
             f"{errors.format_shape(shape)} and found shape {errors.format_shape(found.shape)}."
         )
-    implicit = frame.implicit_dtype_names and frame.implicit_dtype_names[-1] == name
-    if dtype != found.dtype and not (implicit and dtype == _FLOAT32):
+    if dtype != found.dtype and not (implicit_dtype and dtype == _FLOAT32):
         raise errors.VariableDtypeError(
             f"Trying to {what} variable {name}, but specified dtype {dtype.name} and found "
             f"dtype {found.dtype.name}."
