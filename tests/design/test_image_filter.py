@@ -115,6 +115,20 @@ def test_calling_the_filter_twice_without_reuse_is_an_error():
         careless.init(jax.random.key(0), IMAGE1, IMAGE2)
 
 
+def test_reentering_a_captured_scope_shares_too():
+    # The guide's other spelling: capture the scope object, re-open it with reuse=True.
+    @js.transform
+    def captured(image1, image2):
+        with js.variable_scope("model") as scope:
+            output1 = my_image_filter(image1)
+        with js.variable_scope(scope, reuse=True):  # the object, not the string "model"
+            output2 = my_image_filter(image2)
+        return output1, output2
+
+    specs = captured.specs(IMAGE1, IMAGE2)
+    assert list(specs) == [name.replace("image_filters/", "model/") for name in EXPECTED_SHAPES]
+
+
 # -- both calls use the same variables -----------------------------------------------------
 def test_both_calls_read_the_same_variables(variables):
     # Same variables, same input -> bit-identical outputs.
