@@ -68,7 +68,6 @@ class Frame:
     records: dict[str, Record] = dataclasses.field(default_factory=dict)
     store: dict[str, str] = dataclasses.field(default_factory=dict)
     partitioned: set[str] = dataclasses.field(default_factory=set)
-    variable_keys: set[str] = dataclasses.field(default_factory=set)
     names_in_use: dict[str, int] = dataclasses.field(default_factory=dict)
     scope_counts: dict[str, int] = dataclasses.field(default_factory=dict)
     collections: dict[str, list[CollectionItem]] = dataclasses.field(default_factory=dict)

@@ -54,9 +54,10 @@ def canonical_dtype(dtype: Any) -> np.dtype:
         return _CANONICAL[dtype]
     except (KeyError, TypeError):
         pass
-    canonical = np.dtype(jax.dtypes.canonicalize_dtype(jnp.dtype(dtype)))
-    # x64 may be switched on later, so only dtypes that never change are cached.
-    if canonical == np.dtype(jnp.dtype(dtype)):
+    original = np.dtype(jnp.dtype(dtype))
+    canonical = np.dtype(jax.dtypes.canonicalize_dtype(original))
+    # jax_enable_x64 can change at any time, so 64-bit dtypes are never cached.
+    if original == canonical and original not in _X64_DEPENDENT:
         try:
             _CANONICAL[dtype] = canonical
         except TypeError:
@@ -65,6 +66,7 @@ def canonical_dtype(dtype: Any) -> np.dtype:
 
 
 _CANONICAL: dict[Any, np.dtype] = {}
+_X64_DEPENDENT = frozenset(np.dtype(t) for t in ("float64", "int64", "uint64", "complex128"))
 
 
 def as_shape(shape: Any) -> tuple[int | None, ...] | None:
@@ -152,22 +154,14 @@ def _default_initializer(name: str, dtype: np.dtype) -> Any:
 
 
 def variable_key(frame: Frame, name: str) -> str:
-    """``name`` unless a `Variable` took it, then ``name_1``... (API.md decision 4)."""
-    lower = name.lower()
-    key = name
-    if lower in frame.variable_keys:
-        i = 1
-        while f"{lower}_{i}" in frame.variable_keys:
-            i += 1
-        key = f"{name}_{i}"
-    _claim_key(frame, key)
-    return key
+    """The key of a new `get_variable` variable: its name, made unique as TF1's tensor name.
 
-
-def _claim_key(frame: Frame, key: str) -> None:
-    lower = key.lower()
-    frame.variable_keys.add(lower)
-    frame.names_in_use[lower] = frame.names_in_use.get(lower, 0) + 1
+    TF1 creates the variable's op under the root name scope with the full name,
+    so the graph's one counter (shared with name scopes and `Variable`) makes it
+    unique: ``Variable("w")`` then ``get_variable("w")`` gives ``w`` and ``w_1``
+    (API.md decision 4), and that is the name TF1's checkpoints store.
+    """
+    return unique_name(frame.names_in_use, name)
 
 
 def _rng_for(frame: Frame, key: str) -> Any:
@@ -635,7 +629,6 @@ def Variable(  # noqa: N802 - TF's name
             "`js.Variable(2, dtype=jnp.int16)`."
         )
     key = unique_name(frame.names_in_use, join(frame.name_stack, name or "Variable"))
-    frame.variable_keys.add(key.lower())
     value_fn = initial_value if callable(initial_value) else (lambda: initial_value)
     if frame.mode is Mode.CREATE:
         value = as_value(value_fn(), dtype)
