@@ -93,22 +93,61 @@ def add_to_collection(name: str, value: Any) -> None:
 
 
 def global_variables(scope: str | None = None) -> list[Any]:
-    """Values of the ``GLOBAL_VARIABLES`` collection (see `get_collection`)."""
+    """Values of the ``GLOBAL_VARIABLES`` collection (see `get_collection`).
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("w", [2])
+      ...     js.get_variable("step", [], dtype="int32", trainable=False)
+      ...     return len(js.global_variables()), len(js.trainable_variables())
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      (2, 1)
+    """
     return get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
 
 def trainable_variables(scope: str | None = None) -> list[Any]:
-    """Values of the ``TRAINABLE_VARIABLES`` collection (see `get_collection`)."""
+    """Values of the ``TRAINABLE_VARIABLES`` collection (see `get_collection`).
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     with js.variable_scope("gen"):
+      ...         js.get_variable("w", [2])
+      ...     js.get_variable("d", [3])
+      ...     return [v.shape for v in js.trainable_variables(scope="gen")]
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      [(2,)]
+    """
     return get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
 
 
 def local_variables(scope: str | None = None) -> list[Any]:
-    """Values of the ``LOCAL_VARIABLES`` collection (see `get_collection`)."""
+    """Values of the ``LOCAL_VARIABLES`` collection (see `get_collection`).
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_local_variable("count", [], dtype="int32")
+      ...     return len(js.local_variables())
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      1
+    """
     return get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 
 
 def model_variables(scope: str | None = None) -> list[Any]:
-    """Values of the ``MODEL_VARIABLES`` collection (see `get_collection`)."""
+    """Values of the ``MODEL_VARIABLES`` collection (see `get_collection`).
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("w", [2], collections=[js.GraphKeys.MODEL_VARIABLES])
+      ...     return len(js.model_variables()), len(js.global_variables())
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      (1, 0)
+    """
     return get_collection(GraphKeys.MODEL_VARIABLES, scope)
 
 

@@ -35,12 +35,16 @@ class Mode(enum.Enum):
     REUSE = "reuse"
 
 
+Origin = tuple[tuple[Any, int], ...]
+"""Where a variable was created: ``(code object, last instruction)`` pairs, newest first."""
+
+
 class Record(NamedTuple):
     """What a frame knows about one variable of this trace."""
 
     spec: VariableSpec
     constraint: Callable[[Any], Any] | None
-    origin: tuple[tuple[Any, int], ...]
+    origin: Origin
     partitions: tuple[int, ...] | None
 
 
@@ -54,11 +58,17 @@ class CollectionItem(NamedTuple):
 
 @dataclasses.dataclass(eq=False)
 class Frame:
-    """All per-call state of one trace. See DESIGN.md in shared/ for the sketch.
+    """All per-call state of one trace.
 
-    ``store`` maps get_variable names to variable keys (TF's variable store);
-    ``records`` holds every variable this trace created or looked up through a
-    creating call, in creation order; ``values`` the current value of each.
+    * ``mode``, ``rng``, ``given``: what the call was asked to do (``given`` is the
+      variables passed to ``apply``).
+    * ``store``: TF1's variable store, get_variable names -> variable keys. It starts
+      empty in both modes, so init and apply apply the same reuse checks.
+    * ``records``/``values``: every variable this trace created (or, in apply, met at
+      its creating call), in creation order, and its current value.
+    * ``names_in_use``, ``scope_counts``, ``name_stack``, ``current_scope``: TF1's graph
+      name counter, ``default_name`` counters, and the current name and variable scope.
+    * ``collections``, ``losses``, ``assigned``: what flows out as collections and ``aux``.
     """
 
     mode: Mode
@@ -153,10 +163,6 @@ def in_frame_trace(frame: Frame) -> bool:
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SKIP_DIRS = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(jax.__file__)), os.path.dirname(
     os.path.abspath(contextlib.__file__)))
-
-
-Origin = tuple[tuple[Any, int], ...]
-"""Where a variable was created: ``(code object, last instruction)`` pairs, newest first."""
 
 
 def user_origin(limit: int = 5) -> Origin:

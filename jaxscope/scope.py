@@ -23,11 +23,23 @@ from jaxscope.naming import check_scope_name, join, unique_name
 
 
 class _ReuseMode(enum.Enum):
+    """``reuse=js.AUTO_REUSE``: create a variable when missing, return it when it exists.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def layer_weight():
+      ...     with js.variable_scope("weight", reuse=js.AUTO_REUSE):
+      ...         return js.get_variable("w", [2, 2])
+      >>> def f():
+      ...     return layer_weight() is layer_weight()
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      True
+    """
+
     AUTO_REUSE = 1
 
 
 AUTO_REUSE = _ReuseMode.AUTO_REUSE
-"""``reuse=AUTO_REUSE``: create a variable when missing, return it when it exists."""
 
 _FLOAT32 = np.dtype("float32")
 
@@ -297,7 +309,18 @@ class name_scope:  # noqa: N801 - TF1 name
 
 
 def current_name_scope() -> str:
-    """The current name scope (``"foo/bar"``, ``""`` at the root), as ``tf.get_name_scope``."""
+    """The current name scope (``"foo/bar"``, ``""`` at the root), as ``tf.get_name_scope``.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     for _ in range(2):
+      ...         with js.variable_scope("vs"):
+      ...             name = js.current_name_scope()
+      ...     return name
+      >>> js.transform(f).apply(js.transform(f).init(0))[0]
+      'vs_1'
+    """
     return current_frame("js.current_name_scope").name_stack
 
 

@@ -35,7 +35,22 @@ class _TraceState:
 
 
 class Template:
-    """A function wrapped so that it shares variables between calls. See `make_template`."""
+    """A function wrapped so that it shares variables between calls; made by `make_template`.
+
+    Its properties (``variable_scope``, ``trainable_variables``, ...) describe the
+    current trace, so read them inside the transformed function.
+
+    Example:
+      >>> import jaxscope as js
+      >>> import jax.numpy as jnp
+      >>> dense = js.make_template("dense", lambda x: x @ js.get_variable("w", [2, 2]))
+      >>> def f(x):
+      ...     dense(x), dense(x)
+      ...     return dense.variable_scope.name, len(dense.trainable_variables)
+      >>> x = jnp.ones([1, 2])
+      >>> js.transform(f).apply(js.transform(f).init(0, x), x)[0]
+      ('dense', 1)
+    """
 
     def __init__(
         self,

@@ -32,6 +32,18 @@ class Aux(NamedTuple):
       variables: the variables after the call, same structure as the input, with
         every assignment made during the call applied.
       losses: ``{name: scalar}`` of every regularization loss and `add_loss`.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("w", initializer=jnp.array([3.0, 4.0]),
+      ...                     regularizer=js.regularizers.l2(1.0))
+      ...     js.get_variable("steps", initializer=0, trainable=False)
+      ...     js.assign_add("steps", 1)
+      >>> model = js.transform(f)
+      >>> _, aux = model.apply(model.init(0))
+      >>> float(aux.regularization_loss), int(aux.state["steps"])
+      (12.5, 2)
     """
 
     variables: Variables
@@ -58,6 +70,12 @@ class Transformed(NamedTuple):
       init: ``init(rng, *args, **kwargs) -> variables``, the create trace.
       apply: ``apply(variables, *args, rng=None, **kwargs) -> (out, aux)``, the reuse trace.
       specs: ``specs(*args, **kwargs) -> {name: VariableSpec}``, no FLOPs, no memory.
+
+    Example:
+      >>> import jaxscope as js
+      >>> model = js.transform(lambda x: x @ js.get_variable("w", [3, 2]))
+      >>> model.specs(jax.ShapeDtypeStruct((1, 3), jnp.float32))["w"].shape
+      (3, 2)
     """
 
     init: Callable[..., Variables]
