@@ -22,6 +22,7 @@ from jax.extend import core as jex_core
 from jax.extend import source_info_util
 
 from jaxscope.errors import NotInTransformError
+from jaxscope.naming import ScopeCounts
 from jaxscope.spec import VariableSpec
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Frame:
     store: dict[str, str] = dataclasses.field(default_factory=dict)
     partitioned: set[str] = dataclasses.field(default_factory=set)
     names_in_use: dict[str, int] = dataclasses.field(default_factory=dict)
-    scope_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    scope_counts: ScopeCounts = dataclasses.field(default_factory=ScopeCounts)
     collections: dict[str, list[CollectionItem]] = dataclasses.field(default_factory=dict)
     losses: dict[str, Any] = dataclasses.field(default_factory=dict)
     loss_names: dict[str, int] = dataclasses.field(default_factory=dict)

@@ -60,3 +60,68 @@ def check_scope_name(name: str, at_root: bool) -> None:
 def join(prefix: str, name: str) -> str:
     """``prefix/name``, or ``name`` at the root."""
     return f"{prefix}/{name}" if prefix else name
+
+
+class ScopeCounts:
+    """TF1's ``variable_scopes_count`` for ``default_name`` uniquing, in linear time.
+
+    TF1 keeps ``{full_scope_name: entries}``; exiting a scope zeroes the counts of
+    all its descendants, and a re-entered captured scope restores the whole dict
+    on exit. TF does both by scanning or copying the dict, which is quadratic in
+    the number of scopes; here an index of descendants and an undo journal make
+    each step cost only what it changes.
+
+    Example:
+      >>> counts = ScopeCounts()
+      >>> counts.open("foo"); counts.open("foo/bar")
+      >>> counts["foo/bar"]
+      1
+      >>> counts.close_subscopes("foo")
+      >>> counts["foo/bar"], counts["foo"]
+      (0, 1)
+    """
+
+    __slots__ = ("_counts", "_descendants", "_journal", "_marks")
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._descendants: dict[str, set[str]] = {}
+        self._journal: list[tuple[str, int]] = []
+        self._marks = 0  # open checkpoints; the journal is kept only while one is open
+
+    def __getitem__(self, name: str) -> int:
+        return self._counts.get(name, 0)
+
+    def _set(self, name: str, value: int) -> None:
+        if self._marks:
+            self._journal.append((name, self._counts.get(name, 0)))
+        self._counts[name] = value
+
+    def open(self, name: str) -> None:
+        """Count one more entry of scope ``name``."""
+        count = self._counts.get(name)
+        if count is None:
+            parts = name.split("/")
+            for i in range(1, len(parts)):
+                self._descendants.setdefault("/".join(parts[:i]), set()).add(name)
+            count = 0
+        self._set(name, count + 1)
+
+    def close_subscopes(self, name: str) -> None:
+        """Zero the counts of every scope under ``name`` (not ``name`` itself)."""
+        for key in self._descendants.get(name, ()):
+            if self._counts.get(key):
+                self._set(key, 0)
+
+    def checkpoint(self) -> int:
+        """Start recording changes; `restore` with the result undoes them."""
+        self._marks += 1
+        return len(self._journal)
+
+    def restore(self, checkpoint: int) -> None:
+        """Undo every change since `checkpoint` (TF1: restore the snapshot)."""
+        journal = self._journal
+        while len(journal) > checkpoint:
+            name, old = journal.pop()
+            self._counts[name] = old
+        self._marks -= 1

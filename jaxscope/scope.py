@@ -329,10 +329,10 @@ def _unique_variable_scope(frame: Frame, prefix: str) -> str:
     """TF's ``_get_unique_variable_scope``: exact-key counts, ``prefix_1``, ``prefix_2``."""
     name = join(frame.current_scope.name, prefix)
     counts = frame.scope_counts
-    if counts.get(name, 0) == 0:
+    if counts[name] == 0:
         return prefix
     idx = 1
-    while counts.get(f"{name}_{idx}", 0) > 0:
+    while counts[f"{name}_{idx}"] > 0:
         idx += 1
     return f"{prefix}_{idx}"
 
@@ -391,9 +391,9 @@ class _PureVariableScope:
         captured = self._name_or_scope
         if isinstance(captured, VariableScope):
             self._new_name = captured.name
-            frame.scope_counts[self._new_name] = frame.scope_counts.get(self._new_name, 0) + 1
+            frame.scope_counts.open(self._new_name)
             # Counts changed inside a re-entered scope are discarded on exit.
-            self._old_counts = dict(frame.scope_counts)
+            self._checkpoint = frame.scope_counts.checkpoint()
             scope = VariableScope(
                 captured.reuse if not self._reuse else self._reuse,
                 name=self._new_name,
@@ -428,7 +428,7 @@ class _PureVariableScope:
                 frame=frame,
             )
             self._override(scope, old.custom_getter)
-            frame.scope_counts[self._new_name] = frame.scope_counts.get(self._new_name, 0) + 1
+            frame.scope_counts.open(self._new_name)
         frame.current_scope = scope
         self._entered = scope
         return scope
@@ -438,13 +438,10 @@ class _PureVariableScope:
         if frame.current_scope is not self._entered:
             raise RuntimeError("Improper nesting of variable_scope.")
         if isinstance(self._name_or_scope, VariableScope):
-            frame.scope_counts = self._old_counts
+            frame.scope_counts.restore(self._checkpoint)
         else:
             # Default-name counters of sub-scopes restart each time this scope is re-entered.
-            prefix = self._new_name + "/"
-            for key in frame.scope_counts:
-                if key.startswith(prefix):
-                    frame.scope_counts[key] = 0
+            frame.scope_counts.close_subscopes(self._new_name)
         frame.current_scope = self._old
 
 

@@ -278,7 +278,11 @@ def _materialize(
                      CollectionItem(name + "/Regularizer", None, loss))
     spec = VariableSpec(key, shape, dtype, trainable, tuple(collections), partitioner,
                         regularized, initializer)
-    frame.records[key] = Record(spec, constraint, user_origin(), partitions)
+    # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot
+    # path of notebooks and training loops, keeps the nearest one (the same program has
+    # already raised any such error in init).
+    origin = user_origin(5 if frame.mode is Mode.CREATE else 1)
+    frame.records[key] = Record(spec, constraint, origin, partitions)
     for name in collections:
         add_item(frame, name, CollectionItem(key, key, None))
     return value
