@@ -47,6 +47,7 @@ class Record(NamedTuple):
     constraint: Callable[[Any], Any] | None
     origin: Origin
     partitions: tuple[int, ...] | None
+    caching_device: Any = None  # accepted and kept, as TF1; XLA places reads itself
 
 
 class CollectionItem(NamedTuple):

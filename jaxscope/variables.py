@@ -258,6 +258,7 @@ def _materialize(
     initializer: Any,
     regularizer: Callable | None,
     constraint: Callable | None,
+    caching_device: Any = None,
 ) -> Any:
     """Create (init) or look up (apply) one variable and record it in the frame."""
     _check_raw_transform(frame, key)
@@ -282,7 +283,7 @@ def _materialize(
     # path of notebooks and training loops, keeps the nearest one (the same program has
     # already raised any such error in init).
     origin = user_origin(5 if frame.mode is Mode.CREATE else 1)
-    frame.records[key] = Record(spec, constraint, origin, partitions)
+    frame.records[key] = Record(spec, constraint, origin, partitions, caching_device)
     for name in collections:
         add_item(frame, name, CollectionItem(key, key, None))
     return value
@@ -350,7 +351,8 @@ def get_variable(
     trainable = True if trainable is None else trainable
     if custom_getter is None:
         return _store_get(frame, full_name, shape, dtype, initializer, regularizer, scope._reuse,
-                          trainable, collections, partitioner, constraint, implicit_dtype)
+                          trainable, collections, partitioner, constraint, implicit_dtype,
+                          caching_device)
     _check_getter(custom_getter)
     kwargs = dict(
         shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
@@ -438,7 +440,7 @@ def true_getter(
     dtype = canonical_dtype(dtype if dtype is not None else _FLOAT32)
     trainable = True if trainable is None else bool(trainable)
     return _store_get(frame, name, shape, dtype, initializer, regularizer, reuse, trainable,
-                      collections, partitioner, constraint, implicit)
+                      collections, partitioner, constraint, implicit, caching_device)
 
 
 def _store_get(
@@ -454,6 +456,7 @@ def _store_get(
     partitioner: Any,
     constraint: Callable | None,
     implicit_dtype: bool,
+    caching_device: Any = None,
 ) -> Any:
     """TF1's ``_VariableStore.get_variable`` for one resolved name and dtype."""
     from_value = initializer is not None and not callable(initializer)
@@ -518,6 +521,7 @@ def _store_get(
         frame, key, make_value=make_value, shape=shape, dtype=dtype, trainable=trainable,
         collections=collections, partitioner=partitioner, partitions=partitions,
         initializer=recorded_init, regularizer=regularizer, constraint=constraint,
+        caching_device=caching_device,
     )
 
 
@@ -646,7 +650,7 @@ def Variable(  # noqa: N802 - TF's name
     return _materialize(
         frame, key, make_value=lambda: value, shape=shape, dtype=var_dtype,
         trainable=bool(trainable), collections=collections, partitioner=None, partitions=None,
-        initializer=None, regularizer=None, constraint=constraint,
+        initializer=None, regularizer=None, constraint=constraint, caching_device=caching_device,
     )
 
 
