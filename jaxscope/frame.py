@@ -167,20 +167,22 @@ _SKIP_DIRS = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(jax.__file__)), os.p
     os.path.abspath(contextlib.__file__)))
 
 
-def user_origin(limit: int = 5) -> Origin:
+def user_origin(limit: int = 5, depth: int = 16) -> Origin:
     """Up to ``limit`` caller frames outside jaxscope, jax and the stdlib, newest first.
 
-    Keeps code objects and instruction offsets, and leaves line numbers and
-    formatting to `format_origin`: every variable records its origin, and only
-    an error ever prints one.
+    Looks at most ``depth`` frames up (the model's own frames come first; the
+    callers of ``init`` behind JAX's wrappers matter least), and keeps code
+    objects and instruction offsets, leaving line numbers and formatting to
+    `format_origin`: every variable records its origin, only an error prints one.
     """
     frames = []
     f = sys._getframe(1)
-    while f is not None and len(frames) < limit:
+    while f is not None and len(frames) < limit and depth:
         code = f.f_code
         if not code.co_filename.startswith(_SKIP_DIRS):
             frames.append((code, f.f_lasti))
         f = f.f_back
+        depth -= 1
     return tuple(frames)
 
 

@@ -13,6 +13,7 @@ other.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -126,6 +127,22 @@ def _is_tf_style(initializer: Callable) -> bool:
     """True for TF-style ``init(shape, dtype=None, partition_info=None)`` callables."""
     if isinstance(initializer, initializers.Initializer):
         return False
+    try:
+        return _TF_STYLE[initializer]
+    except (KeyError, TypeError):
+        pass
+    tf_style = _signature_starts_with_shape(initializer)
+    try:
+        _TF_STYLE[initializer] = tf_style
+    except TypeError:  # neither hashable nor weakly referenceable: just don't cache
+        pass
+    return tf_style
+
+
+_TF_STYLE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _signature_starts_with_shape(initializer: Callable) -> bool:
     try:
         params = [
             p for p in inspect.signature(initializer).parameters.values()
