@@ -15,6 +15,7 @@ Example:
 """
 
 from jaxscope import initializers, regularizers
+from jaxscope.assign import assign, assign_add, assign_sub
 from jaxscope.collections import (
     GraphKeys,
     add_to_collection,
@@ -70,14 +71,7 @@ from jaxscope.spec import VariableSpec
 from jaxscope.summary import summary
 from jaxscope.template import Template, make_template
 from jaxscope.transform import Aux, Transformed, next_rng_key, transform
-from jaxscope.variables import (
-    Variable,
-    assign,
-    assign_add,
-    assign_sub,
-    get_local_variable,
-    get_variable,
-)
+from jaxscope.variables import Variable, get_local_variable, get_variable
 
 __version__ = "0.1.0"
 

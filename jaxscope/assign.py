@@ -1,0 +1,118 @@
+"""Assignment: `assign`, `assign_add`, `assign_sub` by variable name, as TF1's ``tf.assign``.
+
+The new value is what later reads in the same call see, and it lands in
+``aux.variables`` (in ``init``: in the returned variables). A variable's
+``constraint`` is applied after each assignment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from jaxscope import errors
+from jaxscope.frame import Frame, current_frame
+from jaxscope.naming import join
+from jaxscope.values import canonical_dtype
+
+
+def _resolve(frame: Frame, name: str, what: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(
+            f"js.{what} takes the variable's name, as given to js.get_variable (e.g. "
+            f"js.{what}('v', value)), got {type(name).__name__}."
+        )
+    full = join(frame.current_scope.name, name)
+    key = frame.store.get(full)
+    if key is None:
+        for candidate in (full, name):
+            if candidate in frame.records:
+                return candidate
+        raise errors.VariableMissingError(
+            f"js.{what}: variable {full} does not exist in this call. Assignment resolves the "
+            "name in the current variable scope like a reusing js.get_variable, so the "
+            "variable must have been created (or fetched) earlier in the same call."
+            + errors.did_you_mean(full, frame.records)
+        )
+    return key
+
+
+def _write(frame: Frame, key: str, value: Any, what: str) -> jax.Array:
+    record = frame.records[key]
+    spec = record.spec
+    if isinstance(value, (int, float, bool, complex)):
+        new = jnp.asarray(value, dtype=spec.dtype)
+    else:
+        new = jnp.asarray(value)
+        if canonical_dtype(new.dtype) != spec.dtype:
+            raise TypeError(
+                f"js.{what}: variable {key} has dtype {spec.dtype.name} but the value has dtype "
+                f"{new.dtype.name}; cast it first (value.astype(jnp.{spec.dtype.name}))."
+            )
+    if new.shape != spec.shape:
+        try:
+            new = jnp.broadcast_to(new, spec.shape)
+        except ValueError:
+            raise ValueError(
+                f"js.{what}: variable {key} has shape {errors.format_shape(spec.shape)} but the "
+                f"value has shape {errors.format_shape(new.shape)}."
+            ) from None
+    if record.constraint is not None:
+        new = record.constraint(new)
+    frame.values[key] = new
+    frame.assigned[key] = None
+    return new
+
+
+def assign(name: str, value: Any) -> jax.Array:
+    """Set variable ``name`` (resolved in the current scope) to ``value``; return it.
+
+    Later reads in the same call see the new value; it lands in
+    ``aux.variables`` (in ``init``: in the returned variables).
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("counter", initializer=0)
+      ...     return js.assign("counter", 5)
+      >>> model = js.transform(f)
+      >>> out, aux = model.apply(model.init(0))
+      >>> int(aux.state["counter"])
+      5
+    """
+    frame = current_frame("js.assign")
+    return _write(frame, _resolve(frame, name, "assign"), value, "assign")
+
+
+def assign_add(name: str, delta: Any) -> jax.Array:
+    """``assign(name, value + delta)``; see `assign`.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("counter", initializer=0)
+      ...     return js.assign_add("counter", 1)
+      >>> int(js.transform(f).init(0)["state"]["counter"])
+      1
+    """
+    frame = current_frame("js.assign_add")
+    key = _resolve(frame, name, "assign_add")
+    return _write(frame, key, frame.values[key] + delta, "assign_add")
+
+
+def assign_sub(name: str, delta: Any) -> jax.Array:
+    """``assign(name, value - delta)``; see `assign`.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("v2", [5], initializer=js.zeros_initializer)
+      ...     return js.assign_sub("v2", 1.0)
+      >>> js.transform(f).init(0)["params"]["v2"].tolist()
+      [-1.0, -1.0, -1.0, -1.0, -1.0]
+    """
+    frame = current_frame("js.assign_sub")
+    key = _resolve(frame, name, "assign_sub")
+    return _write(frame, key, frame.values[key] - delta, "assign_sub")

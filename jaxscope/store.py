@@ -1,0 +1,434 @@
+"""TF1's variable store for one trace: the reuse table, creation and lookup.
+
+`true_getter` is the last link of every custom-getter chain. It applies TF1's
+reuse table against the names this trace created so far (the frame's store
+starts empty in both modes). In CREATE mode (``init``) a new variable's value
+comes from ``initializer(fold_in(rng, stable_hash(full_name)), shape, dtype)``;
+in REUSE mode (``apply``) it is read from the given variables, whose shape and
+dtype are checked. Both record the same spec, collections and regularization
+loss, so a program that runs in one runs in the other.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxscope import errors, initializers
+from jaxscope.collections import GraphKeys, add_item
+from jaxscope.frame import (
+    CollectionItem,
+    Frame,
+    Mode,
+    Record,
+    current_frame,
+    format_origin,
+    in_frame_trace,
+    user_origin,
+)
+from jaxscope.losses import record_loss
+from jaxscope.naming import stable_hash, unique_name
+from jaxscope.scope import _NameScope
+from jaxscope.spec import VariableSpec, variable_collection
+from jaxscope.values import abstract_value, as_shape, as_value, canonical_dtype
+
+FLOAT32 = np.dtype("float32")
+# Deterministic initializers ignore the key, so they need no rng and no fold_in.
+_KEYLESS = (initializers.Zeros, initializers.Ones, initializers.Constant, initializers.Identity)
+_INVALID_INITIALIZER = (
+    "The initializer passed is not valid. It should be a callable with no arguments and the "
+    "shape should not be provided or an instance of `tf.keras.initializers.*' and `shape` "
+    "should be fully defined."
+)
+
+
+def _needs_no_arguments(fn: Callable) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(
+        p.default is not inspect.Parameter.empty
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+
+
+def _is_tf_style(initializer: Callable) -> bool:
+    """True for TF-style ``init(shape, dtype=None, partition_info=None)`` callables."""
+    if isinstance(initializer, initializers.Initializer):
+        return False
+    try:
+        return _TF_STYLE[initializer]
+    except (KeyError, TypeError):
+        pass
+    tf_style = _signature_starts_with_shape(initializer)
+    try:
+        _TF_STYLE[initializer] = tf_style
+    except TypeError:  # neither hashable nor weakly referenceable: just don't cache
+        pass
+    return tf_style
+
+
+_TF_STYLE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _signature_starts_with_shape(initializer: Callable) -> bool:
+    try:
+        params = [
+            p for p in inspect.signature(initializer).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        return False
+    return bool(params) and params[0].name == "shape"
+
+
+# Initializers are immutable configurations, so one default instance serves every variable.
+_DEFAULT_FLOAT_INITIALIZER = initializers.UniformUnitScaling()
+_DEFAULT_EXACT_INITIALIZER = initializers.Zeros()
+
+
+def _default_initializer(name: str, dtype: np.dtype) -> Any:
+    """TF1's default by dtype: uniform_unit_scaling for floats (decision 1), zeros otherwise."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        return _DEFAULT_FLOAT_INITIALIZER
+    if jnp.issubdtype(dtype, jnp.integer) or dtype == np.bool_:
+        return _DEFAULT_EXACT_INITIALIZER
+    raise ValueError(
+        f"An initializer for variable {name} of {dtype.name} is required. Pass "
+        "initializer=... to js.get_variable (or to the enclosing js.variable_scope)."
+    )
+
+
+def variable_key(frame: Frame, name: str) -> str:
+    """The key of a new `get_variable` variable: its name, made unique as TF1's tensor name.
+
+    TF1 creates the variable's op under the root name scope with the full name,
+    so the graph's one counter (shared with name scopes and `Variable`) makes it
+    unique: ``Variable("w")`` then ``get_variable("w")`` gives ``w`` and ``w_1``
+    (API.md decision 4), and that is the name TF1's checkpoints store.
+    """
+    return unique_name(frame.names_in_use, name)
+
+
+def _rng_for(frame: Frame, key: str) -> Any:
+    if frame.rng is None:
+        raise errors.MissingRngError(
+            f"Variable {key} needs a random initial value, but init was called with rng=None. "
+            "Call model.init(jax.random.key(0), ...) (an int seed works too)."
+        )
+    return jax.random.fold_in(frame.rng, stable_hash(key))
+
+
+def _run_initializer(
+    frame: Frame, key: str, initializer: Any, shape: tuple[int, ...], dtype: np.dtype
+) -> jax.Array:
+    if isinstance(initializer, _KEYLESS):
+        value = initializer(None, shape, dtype)
+    elif _is_tf_style(initializer):
+        value = initializer(list(shape), dtype=dtype)
+    else:
+        value = initializer(_rng_for(frame, key), shape, dtype)
+    value = jnp.asarray(value, dtype=dtype)
+    if value.shape != shape:
+        raise ValueError(
+            f"The initializer of variable {key} returned shape {value.shape}, but the variable "
+            f"has shape {shape}."
+        )
+    return value
+
+
+# -- the lookup half of apply ------------------------------------------------------------------
+def _lookup_given(
+    frame: Frame, key: str, shape: tuple[int, ...], dtype: np.dtype, collection: str
+) -> Any:
+    """Read variable ``key`` from the variables given to ``apply`` and check it."""
+    assert frame.given is not None
+    part = frame.given[collection]
+    if key not in part:
+        other = "state" if collection == "params" else "params"
+        where = ""
+        if key in frame.given[other]:
+            where = (
+                f" It is in variables[{other!r}] instead: the code asks for a "
+                f"{'trainable float' if collection == 'params' else 'non-trainable or integer'}"
+                " variable. Were these variables made by init of the same code?"
+            )
+        names = list(frame.given["params"]) + list(frame.given["state"])
+        raise errors.ApplyVariablesError(
+            f"apply: variable {key!r} ({errors.format_shape(shape)}, {dtype.name}) is missing "
+            f"from variables[{collection!r}].{where}{errors.did_you_mean(key, names)} "
+            "Variables come from model.init on the same code: re-run init after changing "
+            "the model, or restore them from a checkpoint that has this name."
+        )
+    value = part[key]
+    found_shape, found_dtype = tuple(np.shape(value)), canonical_dtype(value.dtype)
+    if found_shape != shape:
+        raise errors.ApplyVariablesError(
+            f"apply: variable {key!r} has shape {errors.format_shape(found_shape)} in "
+            f"variables[{collection!r}], but the code asks for shape "
+            f"{errors.format_shape(shape)}. Re-run init, or fix the shape passed to "
+            "js.get_variable."
+        )
+    if found_dtype != dtype:
+        raise errors.ApplyVariablesError(
+            f"apply: variable {key!r} has dtype {found_dtype.name} in variables[{collection!r}], "
+            f"but the code asks for dtype {dtype.name}. Cast the value (e.g. "
+            f"x.astype(jnp.{dtype.name})) or fix the dtype passed to js.get_variable."
+        )
+    return value
+
+
+def _check_raw_transform(frame: Frame, key: str) -> None:
+    if frame.mode is Mode.CREATE and not in_frame_trace(frame):
+        raise errors.RawTransformError(
+            f"Variable {key} is being created inside a JAX transform (jax.lax.scan, jax.vmap, "
+            "jax.jit, jax.checkpoint, jax.lax.cond, ...) that was opened inside the model "
+            "during init. Its initial value would be a tracer of that transform and escape it. "
+            "Create the variable before the transform (e.g. call js.get_variable once outside "
+            "the loop body) and let the body fetch it with reuse; jaxscope's lifted transforms "
+            "do this for you where available."
+        )
+
+
+def materialize(
+    frame: Frame,
+    key: str,
+    *,
+    make_value: Callable[[], Any],
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    trainable: bool,
+    collections: Sequence[str],
+    partitioner: Any,
+    partitions: tuple[int, ...] | None,
+    initializer: Any,
+    regularizer: Callable | None,
+    constraint: Callable | None,
+    caching_device: Any = None,
+) -> Any:
+    """Create (init) or look up (apply) one variable and record it in the frame."""
+    _check_raw_transform(frame, key)
+    collection = variable_collection(dtype, trainable)
+    if frame.mode is Mode.CREATE:
+        value = make_value()
+    else:
+        value = _lookup_given(frame, key, shape, dtype, collection)
+    frame.values[key] = value
+    regularized = False
+    if regularizer is not None:
+        with _NameScope(frame, key + "/Regularizer/"):  # TF1's op names for the loss
+            loss = regularizer(value)
+        if loss is not None:
+            regularized = True
+            name = record_loss(frame, key, loss)
+            add_item(frame, GraphKeys.REGULARIZATION_LOSSES,
+                     CollectionItem(name + "/Regularizer", None, loss))
+    spec = VariableSpec(key, shape, dtype, trainable, tuple(collections), partitioner,
+                        regularized, initializer)
+    # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot
+    # path of notebooks and training loops, keeps the nearest one (the same program has
+    # already raised any such error in init).
+    origin = user_origin(5 if frame.mode is Mode.CREATE else 1)
+    frame.records[key] = Record(spec, constraint, origin, partitions, caching_device)
+    for name in collections:
+        add_item(frame, name, CollectionItem(key, key, None))
+    return value
+
+
+def true_getter(
+    name: str,
+    shape: Sequence[int] | int | None = None,
+    dtype: Any = FLOAT32,
+    initializer: Any = None,
+    regularizer: Callable | None = None,
+    reuse: Any = None,
+    trainable: bool | None = None,
+    collections: Sequence[str] | None = None,
+    caching_device: Any = None,
+    partitioner: Any = None,
+    validate_shape: bool = True,
+    use_resource: bool | None = None,
+    constraint: Callable | None = None,
+    synchronization: Any = None,
+    aggregation: Any = None,
+) -> jax.Array:
+    """The last link of every custom-getter chain: TF1's variable store for one name.
+
+    Reuse ``False`` creates (an existing name is an error), ``True`` fetches (a
+    missing name is an error), ``None`` and `AUTO_REUSE` fetch or create.
+    """
+    frame = current_frame("js.get_variable")
+    implicit = bool(frame.implicit_dtype_names) and frame.implicit_dtype_names[-1] == name
+    dtype = canonical_dtype(dtype if dtype is not None else FLOAT32)
+    trainable = True if trainable is None else bool(trainable)
+    return store_get(frame, name, shape, dtype, initializer, regularizer, reuse, trainable,
+                      collections, partitioner, constraint, implicit, caching_device)
+
+
+def store_get(
+    frame: Frame,
+    name: str,
+    shape: Any,
+    dtype: np.dtype,
+    initializer: Any,
+    regularizer: Callable | None,
+    reuse: Any,
+    trainable: bool,
+    collections: Sequence[str] | None,
+    partitioner: Any,
+    constraint: Callable | None,
+    implicit_dtype: bool,
+    caching_device: Any = None,
+) -> Any:
+    """TF1's ``_VariableStore.get_variable`` for one resolved name and dtype."""
+    from_value = initializer is not None and not callable(initializer)
+    if shape is not None and from_value:
+        raise ValueError(
+            f"If initializer is a constant, do not specify shape. (variable {name}: the value "
+            "gives the shape; drop shape=.)"
+        )
+    shape = as_shape(shape)
+    if partitioner is not None and shape is not None and len(shape) == 0:
+        partitioner = None  # scalars ignore partitioners, as TF1
+
+    key = frame.store.get(name)
+    if key is not None:
+        return _reuse_existing(frame, name, key, shape, dtype, reuse, partitioner,
+                               implicit_dtype)
+    if reuse is True:
+        if partitioner is not None:
+            raise errors.VariableMissingError(
+                f"PartitionedVariable {name} does not exist, or was not created with "
+                "tf.get_variable(). Did you mean to set reuse=False or reuse=tf.AUTO_REUSE in "
+                "VarScope?"
+            )
+        raise errors.VariableMissingError(errors.missing_message(name, frame.store))
+
+    # -- create --------------------------------------------------------------------------
+    if initializer is None:
+        initializer = _default_initializer(name, dtype)
+    elif isinstance(initializer, type):
+        initializer = initializer()
+    if from_value:
+        shape, dtype = abstract_value(initializer)
+        recorded_init = None
+
+        def make_value() -> Any:
+            return as_value(initializer)
+    elif shape is not None and None not in shape:
+        recorded_init = initializer
+
+        def make_value() -> Any:
+            return _run_initializer(frame, key, initializer, shape, dtype)
+    elif _needs_no_arguments(initializer):
+        recorded_init = initializer
+        shape, dtype = abstract_value(jax.eval_shape(lambda: as_value(initializer())))
+
+        def make_value() -> Any:
+            return as_value(initializer())
+    else:
+        raise ValueError(
+            f"{_INVALID_INITIALIZER} (variable {name}: pass a fully defined shape=, "
+            f"got {errors.format_shape(shape)}.)"
+        )
+    partitions = _partitions(name, shape, dtype, partitioner)
+    key = variable_key(frame, name)
+    frame.store[name] = key
+    if partitions is not None:
+        frame.partitioned.add(name)
+    collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
+    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+        collections.append(GraphKeys.TRAINABLE_VARIABLES)
+    return materialize(
+        frame, key, make_value=make_value, shape=shape, dtype=dtype, trainable=trainable,
+        collections=collections, partitioner=partitioner, partitions=partitions,
+        initializer=recorded_init, regularizer=regularizer, constraint=constraint,
+        caching_device=caching_device,
+    )
+
+
+def _partitions(
+    name: str, shape: tuple[int, ...], dtype: np.dtype, partitioner: Any
+) -> tuple[int, ...] | None:
+    if partitioner is None:
+        return None
+    if isinstance(partitioner, jax.sharding.PartitionSpec):
+        return None
+    if not callable(partitioner):
+        raise ValueError(
+            f"Partitioner must be callable, but received: {partitioner!r} (variable {name})"
+        )
+    from jaxscope.partitioners import validate_partitions
+
+    return tuple(validate_partitions(name, shape, partitioner(shape=shape, dtype=dtype)))
+
+
+def _reuse_existing(
+    frame: Frame,
+    name: str,
+    key: str,
+    shape: tuple[int | None, ...] | None,
+    dtype: np.dtype,
+    reuse: Any,
+    partitioner: Any,
+    implicit_dtype: bool,
+) -> Any:
+    record = frame.records[key]
+    found = record.spec
+    partitioned = name in frame.partitioned
+    if partitioner is not None and not isinstance(partitioner, jax.sharding.PartitionSpec):
+        if not partitioned:
+            raise ValueError(
+                f"A partitioner was provided, but an unpartitioned version of the variable was "
+                f"found: {name}.  Perhaps a variable of the same name was already created "
+                "without partitioning?"
+            )
+        if reuse is False:
+            raise errors.VariableExistsError(
+                f"Partitioned variable with name {name} already exists. Did you mean to set "
+                "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+            )
+        what = "reuse partitioned"
+    else:
+        if partitioned and reuse is not True:
+            raise ValueError(
+                f"No partitioner was provided, but a partitioned version of the variable was "
+                f"found: {name}/part_0. Perhaps a variable of the same name was already created "
+                "with partitioning?"
+            )
+        if reuse is False:
+            origin = format_origin(record.origin)
+            raise errors.VariableExistsError(errors.exists_message(name, origin))
+        what = "share"
+    if shape is not None and not _compatible(shape, found.shape):
+        raise errors.VariableShapeError(
+            f"Trying to {what} variable {name}, but specified shape "
+            f"{errors.format_shape(shape)} and found shape {errors.format_shape(found.shape)}."
+        )
+    if dtype != found.dtype and not (implicit_dtype and dtype == FLOAT32):
+        raise errors.VariableDtypeError(
+            f"Trying to {what} variable {name}, but specified dtype {dtype.name} and found "
+            f"dtype {found.dtype.name}."
+        )
+    if what == "reuse partitioned" and record.partitions is not None:
+        requested = _partitions(name, found.shape, found.dtype, partitioner)
+        if requested != record.partitions:
+            raise ValueError(
+                f"Trying to reuse partitioned variable {name}, but specified partitions "
+                f"{list(requested or [])} and found partitions {list(record.partitions)}."
+            )
+    return frame.values[key]
+
+
+def _compatible(requested: tuple[int | None, ...], found: tuple[int, ...]) -> bool:
+    return len(requested) == len(found) and all(
+        r is None or r == f for r, f in zip(requested, found)
+    )

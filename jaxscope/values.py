@@ -1,0 +1,71 @@
+"""Turning what users pass (values, shapes, dtypes) into what JAX stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def canonical_dtype(dtype: Any) -> np.dtype:
+    """A NumPy dtype as JAX will store it (``"int32"``, ``jnp.float32``, ``np.float64``...)."""
+    try:
+        return _CANONICAL[dtype]
+    except (KeyError, TypeError):
+        pass
+    original = np.dtype(jnp.dtype(dtype))
+    canonical = np.dtype(jax.dtypes.canonicalize_dtype(original))
+    # jax_enable_x64 can change at any time, so 64-bit dtypes are never cached.
+    if original == canonical and original not in _X64_DEPENDENT:
+        try:
+            _CANONICAL[dtype] = canonical
+        except TypeError:
+            pass
+    return canonical
+
+
+_CANONICAL: dict[Any, np.dtype] = {}
+_X64_DEPENDENT = frozenset(np.dtype(t) for t in ("float64", "int64", "uint64", "complex128"))
+
+
+def as_shape(shape: Any) -> tuple[int | None, ...] | None:
+    """TF's ``as_shape``: ``None`` (unknown), an int ``n`` (``(n,)``) or a sequence."""
+    if shape is None:
+        return None
+    if type(shape) is tuple and all(type(d) is int for d in shape):
+        return shape
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        return tuple(None if d is None else int(d) for d in shape)
+    except TypeError:
+        raise TypeError(
+            f"shape must be a list or tuple of ints (or None for unknown dims), got {shape!r}"
+        ) from None
+
+
+def value_dtype(value: Any) -> np.dtype:
+    """The dtype a value initializer gives its variable (Python int -> int32, float -> float32)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(value).dtype
+    if np.dtype(dtype).kind in "OUSV" and np.dtype(dtype) != jnp.dtype("bfloat16"):
+        raise TypeError(
+            f"Cannot make a JAX variable from {value!r}: JAX has no string or object arrays. "
+            "Use a numeric or boolean value."
+        )
+    return canonical_dtype(dtype)
+
+
+def as_value(value: Any, dtype: Any = None) -> jax.Array:
+    """``value`` as a JAX array of its own dtype (or ``dtype``), never weakly typed."""
+    target = value_dtype(value) if dtype is None else canonical_dtype(dtype)
+    return jnp.asarray(value, dtype=target)
+
+
+def abstract_value(value: Any) -> tuple[tuple[int, ...], np.dtype]:
+    if isinstance(value, (jax.Array, np.ndarray, jax.ShapeDtypeStruct)) or hasattr(value, "aval"):
+        return tuple(value.shape), canonical_dtype(value.dtype)
+    return tuple(np.shape(value)), value_dtype(value)
