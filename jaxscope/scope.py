@@ -52,7 +52,7 @@ def _as_dtype(dtype: Any) -> np.dtype | None:
     return np.dtype(jnp.dtype(dtype))
 
 
-def _check_getter(custom_getter: Any) -> None:
+def check_getter(custom_getter: Any) -> None:
     if custom_getter is not None and not callable(custom_getter):
         raise ValueError(
             f"Passed a custom_getter which is not callable: {custom_getter!r}. A custom getter "
@@ -193,7 +193,7 @@ class VariableScope:
 
     def set_custom_getter(self, custom_getter: Callable | None) -> None:
         self._check()
-        _check_getter(custom_getter)
+        check_getter(custom_getter)
         self._custom_getter = custom_getter
 
     def set_caching_device(self, caching_device: Any) -> None:
@@ -247,7 +247,7 @@ def get_variable_scope() -> VariableScope:
 
 
 # -- name scopes -------------------------------------------------------------------------------
-class _NameScope:
+class NameScope:
     """TF1 graph ``name_scope``: uniquified op-name prefix, mirrored on JAX's name stack."""
 
     __slots__ = ("_context", "_frame", "_name")
@@ -296,11 +296,11 @@ class name_scope:  # noqa: N801 - TF1 name
 
     def __init__(self, name: str | None, default_name: str | None = None, values: Any = None):
         self._name = default_name if name is None else name
-        self._inner: _NameScope | None = None
+        self._inner: NameScope | None = None
 
     def __enter__(self) -> str:
         frame = current_frame("js.name_scope")
-        self._inner = _NameScope(frame, self._name)
+        self._inner = NameScope(frame, self._name)
         return self._inner.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
@@ -502,7 +502,7 @@ class variable_scope:  # noqa: N801 - TF1 name
                 "The auxiliary_name_scope must be `True` or `False`, while get "
                 f"{auxiliary_name_scope}"
             )
-        _check_getter(custom_getter)
+        check_getter(custom_getter)
         self._name_or_scope = name_or_scope
         self._default_name = default_name
         self._reuse = _normalize_reuse(reuse)
@@ -529,13 +529,13 @@ class variable_scope:  # noqa: N801 - TF1 name
         if not self._auxiliary_name_scope:
             # Re-enter the current name scope as it is.
             current = frame.name_stack
-            name_context = _NameScope(frame, current + "/" if current else "")
+            name_context = NameScope(frame, current + "/" if current else "")
         try:
             if scope is not None:
                 ns_name = scope if isinstance(scope, str) else scope.name.split("/")[-1]
                 old_name_scope = None
                 if ns_name or name_context is not None:
-                    name_context = name_context or _NameScope(frame, ns_name)
+                    name_context = name_context or NameScope(frame, ns_name)
                     entered_name = name_context.__enter__()
                     self._name_context = name_context
                     old_name_scope = (
@@ -548,7 +548,7 @@ class variable_scope:  # noqa: N801 - TF1 name
             else:
                 if self._reuse:
                     raise ValueError("reuse=True cannot be used without a name_or_scope")
-                name_context = name_context or _NameScope(frame, self._default_name)
+                name_context = name_context or NameScope(frame, self._default_name)
                 entered_name = name_context.__enter__()
                 self._name_context = name_context
                 unique = _unique_variable_scope(frame, self._default_name)  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from jaxscope.frame import (
 )
 from jaxscope.losses import record_loss
 from jaxscope.naming import stable_hash, unique_name
-from jaxscope.scope import _NameScope
+from jaxscope.scope import NameScope
 from jaxscope.spec import VariableSpec, variable_collection
 from jaxscope.values import abstract_value, as_shape, as_value, canonical_dtype
 
@@ -224,7 +224,7 @@ def materialize(
     frame.values[key] = value
     regularized = False
     if regularizer is not None:
-        with _NameScope(frame, key + "/Regularizer/"):  # TF1's op names for the loss
+        with NameScope(frame, key + "/Regularizer/"):  # TF1's op names for the loss
             loss = regularizer(value)
         if loss is not None:
             regularized = True

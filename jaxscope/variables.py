@@ -18,7 +18,7 @@ import numpy as np
 from jaxscope.collections import GraphKeys
 from jaxscope.frame import Mode, current_frame
 from jaxscope.naming import join, unique_name
-from jaxscope.scope import _check_getter, _NameScope
+from jaxscope.scope import NameScope, check_getter
 from jaxscope.store import materialize, store_get, true_getter
 from jaxscope.values import abstract_value, as_value, canonical_dtype, value_dtype
 
@@ -86,7 +86,7 @@ def get_variable(
         return store_get(frame, full_name, shape, dtype, initializer, regularizer, scope._reuse,
                           trainable, collections, partitioner, constraint, implicit_dtype,
                           caching_device)
-    _check_getter(custom_getter)
+    check_getter(custom_getter)
     kwargs = dict(
         shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
         reuse=scope._reuse, trainable=trainable, collections=collections,
@@ -99,7 +99,7 @@ def get_variable(
         frame.implicit_dtype_names.append(full_name)
     try:
         # As TF1, getters run at the root name scope: ops they make are named from there.
-        with _NameScope(frame, None):
+        with NameScope(frame, None):
             return custom_getter(getter=true_getter, name=full_name, **kwargs)
     finally:
         if implicit_dtype:
