@@ -169,7 +169,7 @@ def _lookup_given(
             "the model, or restore them from a checkpoint that has this name."
         )
     value = part[key]
-    found_shape, found_dtype = tuple(np.shape(value)), canonical_dtype(value.dtype)
+    found_shape, found_dtype = abstract_value(value)
     if found_shape != shape:
         raise errors.ApplyVariablesError(
             f"apply: variable {key!r} has shape {errors.format_shape(found_shape)} in "
