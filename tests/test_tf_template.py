@@ -98,6 +98,22 @@ def zeros1():
     return jnp.zeros([1], jnp.float32)
 
 
+def two_s1_templates(func, *call_args, **kwargs):
+    """TF's recurring check, inside a trace: two ``make_template("s1", func, **kwargs)``.
+
+    Calling the first twice returns the same variable (``v1 is v2``); the second template
+    has its own (``v1 is not v3``). Returns the first template for further calls.
+    """
+    tmpl1 = js.make_template("s1", func, **kwargs)
+    tmpl2 = js.make_template("s1", func, **kwargs)
+    v1 = tmpl1(*call_args)
+    v2 = tmpl1(*call_args)
+    v3 = tmpl2(*call_args)
+    assert v1 is v2
+    assert v1 is not v3
+    return tmpl1
+
+
 # -- the ported tests ----------------------------------------------------------------------------
 def mse(prediction, target):
     return jnp.mean(jnp.square(prediction - jnp.asarray(target, jnp.float32)))
@@ -227,13 +243,7 @@ def test_template_with_name():
     """TF: test_template_with_name — two ``s1`` templates get ``s1`` and ``s1_1``."""
 
     def fn():
-        tmpl1 = js.make_template("s1", variable_scoped_function)
-        tmpl2 = js.make_template("s1", variable_scoped_function)
-        v1 = tmpl1()
-        v2 = tmpl1()
-        v3 = tmpl2()
-        assert v1 is v2
-        assert v1 is not v3
+        two_s1_templates(variable_scoped_function)
 
     variables, _, _ = run_both(fn)
     assert names(variables) == ["s1/dummy", "s1_1/dummy"]
@@ -294,13 +304,7 @@ def test_template_with_internal_reuse():
     """TF: test_template_with_internal_reuse — inner scope ``test``; another name later fails."""
 
     def fn():
-        tmpl1 = js.make_template("s1", internally_variable_scoped_function)
-        tmpl2 = js.make_template("s1", internally_variable_scoped_function)
-        v1 = tmpl1("test")
-        v2 = tmpl1("test")
-        v3 = tmpl2("test")
-        assert v1 is v2
-        assert v1 is not v3
+        tmpl1 = two_s1_templates(internally_variable_scoped_function, "test")
         with pytest.raises(ValueError, match="s1/not_test/dummy does not exist"):
             tmpl1("not_test")
 
@@ -324,13 +328,7 @@ def test_make_template():
     """TF: test_make_template — keyword arguments are bound at construction."""
 
     def fn():
-        tmpl1 = js.make_template("s1", internally_variable_scoped_function, scope_name="test")
-        tmpl2 = js.make_template("s1", internally_variable_scoped_function, scope_name="test")
-        v1 = tmpl1()
-        v2 = tmpl1()
-        v3 = tmpl2()
-        assert v1 is v2
-        assert v1 is not v3
+        two_s1_templates(internally_variable_scoped_function, scope_name="test")
 
     variables, _, _ = run_both(fn)
     assert names(variables) == ["s1/test/dummy", "s1_1/test/dummy"]
@@ -391,13 +389,7 @@ def test_internal_variable_reuse():
         return v1
 
     def fn():
-        tmpl1 = js.make_template("s1", nested)
-        tmpl2 = js.make_template("s1", nested)
-        v1 = tmpl1()
-        v2 = tmpl1()
-        v3 = tmpl2()
-        assert v1 is v2
-        assert v1 is not v3
+        two_s1_templates(nested)
 
     variables, _, _ = run_both(fn)
     assert names(variables) == ["s1/nested/x", "s1_1/nested/x"]

@@ -17,6 +17,9 @@ Translation:
 * Op names (``constant(name="c").name == "outer/c:0"``) become `op_name`, which opens a
   name scope named like the op: TF names ops and name scopes with the same graph
   counter, so the name it yields is the op's name.
+* ``with ops.name_scope("scope2") as sc2: assertEqual(sc2, "outer/scope2/")`` becomes
+  ``name_scope_here("scope2") == "outer/scope2/"``; `create_w` / `reuse_w` are the step
+  TF's outer-scope tests repeat (get ``w``, check its name or identity, then ``scope2``).
 * Partitioned variables are one logical array (API.md section 8 decision 8): shard
   names and shard shapes are not ported, the naming/reuse/error parts are.
 """
@@ -73,6 +76,29 @@ def op_name(name):
     """The name TF gives an op ``name`` created here (``outer/c`` for ``outer/c:0``)."""
     with js.name_scope(name) as scope:
         return scope[:-1]
+
+
+def name_scope_here(name):
+    """The full name scope ``name_scope(name)`` opens here (``"outer_1/scope2/"``)."""
+    with js.name_scope(name) as scope:
+        return scope
+
+
+def create_w(full_name, scope2):
+    """``get_variable("w", [])`` here creates ``full_name``; ``name_scope("scope2")`` is ``scope2``.
+
+    Returns the new variable.
+    """
+    w = js.get_variable("w", [])
+    assert has_name(w, full_name)
+    assert name_scope_here("scope2") == scope2
+    return w
+
+
+def reuse_w(w, scope2):
+    """``get_variable("w", [])`` here returns ``w``; ``name_scope("scope2")`` is ``scope2``."""
+    assert js.get_variable("w", []) is w
+    assert name_scope_here("scope2") == scope2
 
 
 def store_get_variable(name, shape, reuse=None):
@@ -393,18 +419,15 @@ def test_var_scope():
     def fn():
         with js.variable_scope("tower4") as tower:
             assert tower.name == "tower4"
-            with js.name_scope("scope") as sc:
-                assert sc == "tower4/scope/"
+            assert name_scope_here("scope") == "tower4/scope/"
         with js.variable_scope("tower5"):
             with js.variable_scope("bar") as bar:
                 assert bar.name == "tower5/bar"
-                with js.name_scope("scope") as sc:
-                    assert sc == "tower5/bar/scope/"
+                assert name_scope_here("scope") == "tower5/bar/scope/"
         with js.variable_scope("tower6"):
             with js.variable_scope(tower, reuse=True) as tower_shared:
                 assert tower_shared.name == "tower4"
-                with js.name_scope("scope") as sc:
-                    assert sc == "tower6/tower4/scope/"
+                assert name_scope_here("scope") == "tower6/tower4/scope/"
 
     run_both(fn)
 
@@ -415,26 +438,20 @@ def test_var_scope_name_scope():
     def fn():
         with js.name_scope("testVarScopeNameScope1"):
             with js.variable_scope("tower") as tower:
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "testVarScopeNameScope1/tower/scope2/"
+                assert name_scope_here("scope2") == "testVarScopeNameScope1/tower/scope2/"
             with js.variable_scope(tower):  # re-entering acts like another "tower"
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "testVarScopeNameScope1/tower_1/scope2/"
+                assert name_scope_here("scope2") == "testVarScopeNameScope1/tower_1/scope2/"
             with js.variable_scope("tower"):  # re-entering by string acts the same
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "testVarScopeNameScope1/tower_2/scope2/"
+                assert name_scope_here("scope2") == "testVarScopeNameScope1/tower_2/scope2/"
         with js.name_scope("testVarScopeNameScope2"):
             with js.variable_scope("tower"):
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "testVarScopeNameScope2/tower/scope2/"
+                assert name_scope_here("scope2") == "testVarScopeNameScope2/tower/scope2/"
             with js.variable_scope(tower):
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "testVarScopeNameScope2/tower_1/scope2/"
+                assert name_scope_here("scope2") == "testVarScopeNameScope2/tower_1/scope2/"
         root_var_scope = js.get_variable_scope()
         with js.name_scope("testVarScopeNameScope3"):
             with js.variable_scope(root_var_scope):
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "testVarScopeNameScope3/scope2/"
+                assert name_scope_here("scope2") == "testVarScopeNameScope3/scope2/"
 
     run_both(fn)
 
@@ -446,23 +463,19 @@ def test_var_scope_original_name_scope():
         with js.name_scope("scope1"):
             with js.variable_scope("tower") as tower:
                 assert tower.original_name_scope == "scope1/tower/"
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "scope1/tower/scope2/"
+                assert name_scope_here("scope2") == "scope1/tower/scope2/"
         with js.name_scope("scope2"):
             with js.variable_scope(tower) as tower1:
                 # Re-entering preserves the original name scope.
                 assert tower1.original_name_scope == "scope1/tower/"
-                with js.name_scope("foo") as sc2:
-                    assert sc2 == "scope2/tower/foo/"
+                assert name_scope_here("foo") == "scope2/tower/foo/"
             # Re-entering the original name scope.
             with js.name_scope(tower.original_name_scope):
-                with js.name_scope("bar") as sc3:
-                    assert sc3 == "scope1/tower/bar/"
+                assert name_scope_here("bar") == "scope1/tower/bar/"
         with js.name_scope("scope2"):
             with js.variable_scope(tower):
                 with js.name_scope(tower.original_name_scope):
-                    with js.name_scope("bar") as sc3:
-                        assert sc3 == "scope1/tower/bar_1/"
+                    assert name_scope_here("bar") == "scope1/tower/bar_1/"
 
     run_both(fn)
 
@@ -521,22 +534,26 @@ def test_var_op_scope():
         with js.name_scope("testVarOpScope1"):
             with js.variable_scope("tower", "default", []):
                 assert has_name(js.get_variable("w", []), "tower/w")
-                with js.name_scope("testVarOpScope2") as sc2:
-                    assert sc2 == "testVarOpScope1/tower/testVarOpScope2/"
+                assert name_scope_here("testVarOpScope2") == (
+                    "testVarOpScope1/tower/testVarOpScope2/"
+                )
             with js.variable_scope("tower", "default", []):
                 with pytest.raises(ValueError, match="Variable tower/w already exists"):
                     js.get_variable("w", [])
-                with js.name_scope("testVarOpScope2") as sc2:
-                    assert sc2 == "testVarOpScope1/tower_1/testVarOpScope2/"
+                assert name_scope_here("testVarOpScope2") == (
+                    "testVarOpScope1/tower_1/testVarOpScope2/"
+                )
         with js.name_scope("testVarOpScope2"):
             with js.variable_scope(None, "default", []):
                 assert has_name(js.get_variable("w", []), "default/w")
-                with js.name_scope("testVarOpScope2") as sc2:
-                    assert sc2 == "testVarOpScope2/default/testVarOpScope2/"
+                assert name_scope_here("testVarOpScope2") == (
+                    "testVarOpScope2/default/testVarOpScope2/"
+                )
             with js.variable_scope(None, "default", []):
                 assert has_name(js.get_variable("w", []), "default_1/w")
-                with js.name_scope("testVarOpScope2") as sc2:
-                    assert sc2 == "testVarOpScope2/default_1/testVarOpScope2/"
+                assert name_scope_here("testVarOpScope2") == (
+                    "testVarOpScope2/default_1/testVarOpScope2/"
+                )
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["tower/w", "default/w", "default_1/w"]
@@ -582,30 +599,30 @@ def test_var_op_scope_unique_names_with_jump():
     assert all_names(variables) == ["default/layer/w", "default/layer_1/w", "default/layer_2/w"]
 
 
+def _outer_with_tower_and_default_w():
+    """The first half of TF's ``testVarOpScopeReuse`` and ``testVarOpScopeReuseParam``.
+
+    In a new scope ``outer``, ``w`` is created in scope ``tower`` and in a scope named by
+    default (``default``); returns ``outer`` and the two variables.
+    """
+    with js.variable_scope("outer") as outer:
+        with js.variable_scope("tower", "default", []):
+            tw = create_w("outer/tower/w", "outer/tower/scope2/")
+        with js.variable_scope(None, "default", []):
+            dw = create_w("outer/default/w", "outer/default/scope2/")
+    return outer, tw, dw
+
+
 def test_var_op_scope_reuse():
     """TF: VariableScopeTest.testVarOpScopeReuse."""
 
     def fn():
-        with js.variable_scope("outer") as outer:
-            with js.variable_scope("tower", "default", []):
-                tw = js.get_variable("w", [])
-                assert has_name(tw, "outer/tower/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/tower/scope2/"
-            with js.variable_scope(None, "default", []):
-                dw = js.get_variable("w", [])
-                assert has_name(dw, "outer/default/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/default/scope2/"
+        outer, tw, dw = _outer_with_tower_and_default_w()
         with js.variable_scope(outer, reuse=True) as outer:
             with js.variable_scope("tower", "default", []):
-                assert js.get_variable("w", []) is tw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/tower/scope2/"
+                reuse_w(tw, "outer_1/tower/scope2/")
             with js.variable_scope(None, "default", []):
-                assert js.get_variable("w", []) is dw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/default/scope2/"
+                reuse_w(dw, "outer_1/default/scope2/")
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["outer/tower/w", "outer/default/w"]
@@ -665,23 +682,13 @@ def test_var_scope_outer_scope():
         with js.variable_scope("outer") as outer:
             pass
         with js.variable_scope(outer):
-            w = js.get_variable("w", [])
-            assert has_name(w, "outer/w")
-            with js.name_scope("scope2") as sc2:
-                assert sc2 == "outer_1/scope2/"
+            w = create_w("outer/w", "outer_1/scope2/")
             with js.variable_scope("default"):
-                dw = js.get_variable("w", [])
-                assert has_name(dw, "outer/default/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/default/scope2/"
+                dw = create_w("outer/default/w", "outer_1/default/scope2/")
         with js.variable_scope(outer, reuse=True):
-            assert js.get_variable("w", []) is w
-            with js.name_scope("scope2") as sc2:
-                assert sc2 == "outer_2/scope2/"
+            reuse_w(w, "outer_2/scope2/")
             with js.variable_scope("default", reuse=True):
-                assert js.get_variable("w", []) is dw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_2/default/scope2/"
+                reuse_w(dw, "outer_2/default/scope2/")
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["outer/w", "outer/default/w"]
@@ -693,23 +700,13 @@ def test_var_scope_nested_outer_scope():
     def fn():
         with js.variable_scope("outer") as outer:
             with js.variable_scope(outer):
-                w = js.get_variable("w", [])
-                assert has_name(w, "outer/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/outer/scope2/"
+                w = create_w("outer/w", "outer/outer/scope2/")
             with js.variable_scope("default"):
-                dw = js.get_variable("w", [])
-                assert has_name(dw, "outer/default/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/default/scope2/"
+                dw = create_w("outer/default/w", "outer/default/scope2/")
             with js.variable_scope(outer, reuse=True):
-                assert js.get_variable("w", []) is w
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/outer_1/scope2/"
+                reuse_w(w, "outer/outer_1/scope2/")
             with js.variable_scope("default", reuse=True):
-                assert js.get_variable("w", []) is dw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/default_1/scope2/"
+                reuse_w(dw, "outer/default_1/scope2/")
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["outer/w", "outer/default/w"]
@@ -719,27 +716,13 @@ def test_var_op_scope_reuse_param():
     """TF: VariableScopeTest.testVarOpScopeReuseParam."""
 
     def fn():
-        with js.variable_scope("outer") as outer:
-            with js.variable_scope("tower", "default", []):
-                tw = js.get_variable("w", [])
-                assert has_name(tw, "outer/tower/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/tower/scope2/"
-            with js.variable_scope(None, "default", []):
-                dw = js.get_variable("w", [])
-                assert has_name(dw, "outer/default/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/default/scope2/"
+        outer, tw, dw = _outer_with_tower_and_default_w()
         with js.variable_scope(outer) as outer:
             with js.variable_scope("tower", "default", reuse=True):
-                assert js.get_variable("w", []) is tw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/tower/scope2/"
+                reuse_w(tw, "outer_1/tower/scope2/")
             outer.reuse_variables()
             with js.variable_scope(None, "default", []):
-                assert js.get_variable("w", []) is dw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/default/scope2/"
+                reuse_w(dw, "outer_1/default/scope2/")
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["outer/tower/w", "outer/default/w"]
@@ -767,24 +750,14 @@ def test_var_op_scope_outer_scope():
         with js.variable_scope("outer") as outer:
             pass
         with js.variable_scope(outer, "default", []):
-            w = js.get_variable("w", [])
-            assert has_name(w, "outer/w")
-            with js.name_scope("scope2") as sc2:
-                assert sc2 == "outer_1/scope2/"
+            w = create_w("outer/w", "outer_1/scope2/")
             with js.variable_scope(None, "default", []):
-                dw = js.get_variable("w", [])
-                assert has_name(dw, "outer/default/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/default/scope2/"
+                dw = create_w("outer/default/w", "outer_1/default/scope2/")
         with js.variable_scope(outer, "default", reuse=True):
-            assert js.get_variable("w", []) is w
-            with js.name_scope("scope2") as sc2:
-                assert sc2 == "outer_2/scope2/"
+            reuse_w(w, "outer_2/scope2/")
             outer.reuse_variables()
             with js.variable_scope(None, "default", []):
-                assert js.get_variable("w", []) is dw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_2/default/scope2/"
+                reuse_w(dw, "outer_2/default/scope2/")
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["outer/w", "outer/default/w"]
@@ -796,23 +769,13 @@ def test_var_op_scope_nested_outer_scope():
     def fn():
         with js.variable_scope("outer") as outer:
             with js.variable_scope(outer, "default", []):
-                w = js.get_variable("w", [])
-                assert has_name(w, "outer/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/outer/scope2/"
+                w = create_w("outer/w", "outer/outer/scope2/")
             with js.variable_scope(None, "default", []):
-                dw = js.get_variable("w", [])
-                assert has_name(dw, "outer/default/w")
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer/default/scope2/"
+                dw = create_w("outer/default/w", "outer/default/scope2/")
         with js.variable_scope(outer, "default", reuse=True):
-            assert js.get_variable("w", []) is w
-            with js.name_scope("scope2") as sc2:
-                assert sc2 == "outer_1/scope2/"
+            reuse_w(w, "outer_1/scope2/")
             with js.variable_scope(None, "default", []):
-                assert js.get_variable("w", []) is dw
-                with js.name_scope("scope2") as sc2:
-                    assert sc2 == "outer_1/default/scope2/"
+                reuse_w(dw, "outer_1/default/scope2/")
 
     variables, _, _ = run_both(fn)
     assert all_names(variables) == ["outer/w", "outer/default/w"]
@@ -1008,25 +971,24 @@ def test_get_collection():
     ]
 
 
-def test_get_trainable_variables_with_get_variable():
-    """TF: VariableScopeTest.testGetTrainableVariablesWithGetVariable.
+def _check_trainable_variables(make):
+    """The graph code of TF's two ``testGetTrainableVariables*`` tests, run in both traces.
 
-    jaxscope has no ``synchronization``: TF's ``d`` (ON_READ, hence non-trainable) is
-    ``trainable=False``, ``e`` (ON_READ with ``trainable=True``) is ``trainable=True`` and
-    ``f`` (ON_WRITE, hence trainable) takes the default.
+    ``make(name, **kwargs)`` creates each variable (``trainable=`` when TF gives it); the
+    trainable ones are checked by name and returned with the rest of init's variables.
     """
 
     def fn():
-        js.get_variable("testGetTrainableVariables_a", [])
+        make("testGetTrainableVariables_a")
         with js.variable_scope("testGetTrainableVariables_foo") as scope:
-            b = js.get_variable("testGetTrainableVariables_b", [])
-            js.get_variable("testGetTrainableVariables_c", [], trainable=False)
-            js.get_variable("testGetTrainableVariables_d", [], trainable=False)
+            b = make("testGetTrainableVariables_b")
+            make("testGetTrainableVariables_c", trainable=False)
+            make("testGetTrainableVariables_d", trainable=False)
             assert same(scope.trainable_variables(), [b])
             assert has_name(b, "testGetTrainableVariables_foo/testGetTrainableVariables_b")
-            e = js.get_variable("testGetTrainableVariables_e", [], trainable=True)
+            e = make("testGetTrainableVariables_e", trainable=True)
             assert same(scope.trainable_variables(), [b, e])
-            f = js.get_variable("testGetTrainableVariables_f", [])
+            f = make("testGetTrainableVariables_f")
             assert same(scope.trainable_variables(), [b, e, f])
 
     variables, _, _ = run_both(fn)
@@ -1036,6 +998,17 @@ def test_get_trainable_variables_with_get_variable():
         "testGetTrainableVariables_foo/testGetTrainableVariables_e",
         "testGetTrainableVariables_foo/testGetTrainableVariables_f",
     ]
+    return variables
+
+
+def test_get_trainable_variables_with_get_variable():
+    """TF: VariableScopeTest.testGetTrainableVariablesWithGetVariable.
+
+    jaxscope has no ``synchronization``: TF's ``d`` (ON_READ, hence non-trainable) is
+    ``trainable=False``, ``e`` (ON_READ with ``trainable=True``) is ``trainable=True`` and
+    ``f`` (ON_WRITE, hence trainable) takes the default.
+    """
+    _check_trainable_variables(lambda name, **kwargs: js.get_variable(name, [], **kwargs))
 
 
 def test_get_trainable_variables_with_variable():
@@ -1044,27 +1017,9 @@ def test_get_trainable_variables_with_variable():
     ``VariableV1`` -> `js.Variable`; the ON_READ/ON_WRITE variables map to ``trainable``
     as in `test_get_trainable_variables_with_get_variable`.
     """
-
-    def fn():
-        js.Variable(1.0, name="testGetTrainableVariables_a")
-        with js.variable_scope("testGetTrainableVariables_foo") as scope:
-            b = js.Variable(1.0, name="testGetTrainableVariables_b")
-            js.Variable(1.0, name="testGetTrainableVariables_c", trainable=False)
-            js.Variable(1.0, name="testGetTrainableVariables_d", trainable=False)
-            assert same(scope.trainable_variables(), [b])
-            assert has_name(b, "testGetTrainableVariables_foo/testGetTrainableVariables_b")
-            e = js.Variable(1.0, name="testGetTrainableVariables_e", trainable=True)
-            assert same(scope.trainable_variables(), [b, e])
-            f = js.Variable(1.0, name="testGetTrainableVariables_f")
-            assert same(scope.trainable_variables(), [b, e, f])
-
-    variables, _, _ = run_both(fn)
-    assert list(variables["params"]) == [
-        "testGetTrainableVariables_a",
-        "testGetTrainableVariables_foo/testGetTrainableVariables_b",
-        "testGetTrainableVariables_foo/testGetTrainableVariables_e",
-        "testGetTrainableVariables_foo/testGetTrainableVariables_f",
-    ]
+    variables = _check_trainable_variables(
+        lambda name, **kwargs: js.Variable(1.0, name=name, **kwargs)
+    )
     assert list(variables["state"]) == [
         "testGetTrainableVariables_foo/testGetTrainableVariables_c",
         "testGetTrainableVariables_foo/testGetTrainableVariables_d",

@@ -9,65 +9,24 @@ on arrays returned from the trace; `x.op.name == "foo/add"` an op name in the lo
 from __future__ import annotations
 
 import os
-import re
-from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
+from seedlib import (
+    EXISTS,
+    MISSING,
+    assert_one_shared_variable,
+    assert_raises_in_both,
+    jit_apply,
+    op_names,
+    run_both,
+)
 
 import jaxscope as js
 
-EXISTS = (
-    "Variable {} already exists, disallowed. Did you mean to set reuse=True or "
-    "reuse=tf.AUTO_REUSE in VarScope?"
-)
-MISSING = (
-    "Variable {} does not exist, or was not created with tf.get_variable(). Did you mean to "
-    "set reuse=tf.AUTO_REUSE in VarScope?"
-)
-
 
 # -- helpers ---------------------------------------------------------------------------------
-def run_both(fn, *args, rng=0):
-    """Run ``fn`` as init and as apply; keep what each trace returned."""
-    outs = []
-
-    def traced(*a):
-        out = fn(*a)
-        outs.append(out)
-        return out
-
-    model = js.transform(traced)
-    variables = model.init(jax.random.key(rng), *args)
-    out, aux = model.apply(variables, *args)
-    assert len(outs) == 2
-    return SimpleNamespace(model=model, variables=variables, init_out=outs[0], out=out, aux=aux)
-
-
-def jit_out(run, *args):
-    """The output of the jitted apply."""
-    return jax.jit(run.model.apply)(run.variables, *args)[0]
-
-
-def op_names(run, *args):
-    """Op names (without the ``jit(<lambda>)/`` prefix) in the lowered apply."""
-    lowered = jax.jit(lambda v, *a: run.model.apply(v, *a)[0]).lower(run.variables, *args)
-    text = lowered.as_text(debug_info=True)
-    return set(re.findall(r'loc\("jit\(<lambda>\)/([^"]+)"', text))
-
-
-def assert_raises_in_both(fn, variables, message, *args):
-    """``fn`` fails with ``message`` in init, and in apply over ``variables``."""
-    model = js.transform(fn)
-    with pytest.raises(ValueError, match=re.escape(message)) as init_error:
-        model.init(jax.random.key(0), *args)
-    with pytest.raises(ValueError, match=re.escape(message)):
-        model.apply(variables, *args)
-    return init_error.value
-
-
 def images(seed=0, shape=(1, 8, 8, 32)):
     return jax.random.normal(jax.random.key(seed), shape)
 
@@ -103,7 +62,7 @@ def test_seed000_problem_tf_variable_filter_has_four_variables():
     np.testing.assert_array_equal(params["conv1_weights"], jax.random.normal(k1, [5, 5, 32, 32]))
     np.testing.assert_array_equal(params["conv1_biases"], np.zeros(32))
     assert run.out.shape == (1, 8, 8, 32)
-    np.testing.assert_allclose(jit_out(run, images(), key), run.out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(jit_apply(run, images(), key)[0], run.out, rtol=1e-5, atol=1e-5)
 
 
 def test_seed000_problem_calling_tf_variable_filter_twice_makes_eight_variables():
@@ -158,7 +117,7 @@ def test_seed000_problem_variables_dict_shares_by_passing_variables():
     run = run_both(model, image, image)
     assert len(run.variables["params"]) == 4
     np.testing.assert_array_equal(run.out[0], run.out[1])
-    jit1, jit2 = jit_out(run, image, image)
+    jit1, jit2 = jit_apply(run, image, image)[0]
     np.testing.assert_allclose(jit1, run.out[0], rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(jit1, jit2)
 
@@ -191,7 +150,7 @@ def test_seed000_variable_scope_example_names_conv1_and_conv2_variables():
     np.testing.assert_array_equal(params["conv1/biases"], np.zeros(32))
     # Distinct variables: the two kernels differ.
     assert not np.array_equal(params["conv1/weights"], params["conv2/weights"])
-    np.testing.assert_allclose(jit_out(run, images()), run.out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(jit_apply(run, images())[0], run.out, rtol=1e-5, atol=1e-5)
     # variable_scope opens a name scope: the convolutions are named after their scopes.
     names = op_names(run, images())
     assert any(n.startswith("conv1/conv_general_dilated") for n in names), names
@@ -233,7 +192,7 @@ def test_seed000_image_filters_scope_reuse_variables_shares_the_filter():
     same, _ = run.model.apply(run.variables, image1, image1)
     np.testing.assert_array_equal(same[0], same[1])
     np.testing.assert_array_equal(same[0], run.out[0])
-    jit1, jit2 = jit_out(run, image1, image2)
+    jit1, jit2 = jit_apply(run, image1, image2)[0]
     np.testing.assert_allclose(jit1, run.out[0], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(jit2, run.out[1], rtol=1e-5, atol=1e-5)
     # Ops of the second call live in fresh name scopes (conv1_1), its variables in conv1.
@@ -251,7 +210,7 @@ def test_seed000_get_variable_call_form_name_shape_dtype_initializer():
     run = run_both(fn)
     assert run.out.dtype == jnp.float32
     np.testing.assert_array_equal(run.variables["params"]["v"], np.full((2, 3), 1.5))
-    np.testing.assert_array_equal(jit_out(run), np.full((2, 3), 1.5))
+    np.testing.assert_array_equal(jit_apply(run)[0], np.full((2, 3), 1.5))
 
 
 def test_seed000_case1_get_variable_creates_foo_v():
@@ -266,7 +225,7 @@ def test_seed000_case1_get_variable_creates_foo_v():
     assert list(run.variables["params"]) == ["foo/v"]
     assert run.variables["params"]["foo/v"].shape == (1,)
     assert run.init_out is run.variables["params"]["foo/v"]
-    np.testing.assert_array_equal(jit_out(run), run.out)
+    np.testing.assert_array_equal(jit_apply(run)[0], run.out)
 
 
 def test_seed000_case2_reuse_true_returns_the_existing_variable():
@@ -278,10 +237,7 @@ def test_seed000_case2_reuse_true_returns_the_existing_variable():
             v1 = js.get_variable("v", [1])
         return v, v1
 
-    run = run_both(fn)
-    for v, v1 in (run.init_out, run.out):
-        assert v1 is v
-    assert list(run.variables["params"]) == ["foo/v"]
+    assert_one_shared_variable(fn, "foo/v")
 
 
 def test_seed000_case2_reuse_true_missing_variable_raises():
@@ -315,10 +271,7 @@ def test_seed000_get_variable_scope_reuse_variables_shares_v():
             v1 = js.get_variable("v", [1])
         return v, v1
 
-    run = run_both(fn)
-    for v, v1 in (run.init_out, run.out):
-        assert v1 is v
-    assert list(run.variables["params"]) == ["foo/v"]
+    assert_one_shared_variable(fn, "foo/v")
 
 
 def test_seed000_reuse_flag_is_inherited_and_cannot_be_undone_by_exiting():
@@ -467,7 +420,7 @@ def test_seed000_scope_initializer_default_override_inherit_change():
     assert list(params) == list(expected)
     for name, value in expected.items():
         np.testing.assert_allclose(params[name], [value], rtol=1e-6)  # v.eval() == 0.4 ...
-    for out in (run.init_out, run.out, jit_out(run)):
+    for out in (run.init_out, run.out, jit_apply(run)[0]):
         np.testing.assert_allclose(np.concatenate(out), [0.4, 0.3, 0.4, 0.2], rtol=1e-6)
 
 

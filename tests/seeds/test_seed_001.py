@@ -16,56 +16,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from seedlib import (
+    EXISTS,
+    MISSING,
+    assert_one_shared_variable,
+    assert_raises_in_both,
+    empty,
+    jit_apply,
+    op_names,
+    run_both,
+)
 
 import jaxscope as js
-
-EXISTS = (
-    "Variable {} already exists, disallowed. Did you mean to set reuse=True or "
-    "reuse=tf.AUTO_REUSE in VarScope?"
-)
-MISSING = (
-    "Variable {} does not exist, or was not created with tf.get_variable(). Did you mean to "
-    "set reuse=tf.AUTO_REUSE in VarScope?"
-)
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def run_both(fn, *args, rng=0):
-    """Run ``fn`` as init and as apply; keep what each trace returned."""
-    outs = []
-
-    def traced(*a):
-        out = fn(*a)
-        outs.append(out)
-        return out
-
-    model = js.transform(traced)
-    variables = model.init(jax.random.key(rng), *args)
-    out, aux = model.apply(variables, *args)
-    assert len(outs) == 2
-    return SimpleNamespace(model=model, variables=variables, init_out=outs[0], out=out, aux=aux)
-
-
-def jit_apply(run, *args):
-    return jax.jit(run.model.apply)(run.variables, *args)
-
-
-def op_names(run, *args):
-    lowered = jax.jit(lambda v, *a: run.model.apply(v, *a)[0]).lower(run.variables, *args)
-    return set(re.findall(r'loc\("jit\(<lambda>\)/([^"]+)"', lowered.as_text(debug_info=True)))
-
-
-def assert_raises_in_both(fn, variables, message, *args, error=ValueError):
-    model = js.transform(fn)
-    with pytest.raises(error, match=re.escape(message)) as init_error:
-        model.init(jax.random.key(0), *args)
-    with pytest.raises(error, match=re.escape(message)):
-        model.apply(variables, *args)
-    return init_error.value
-
-
-def empty(**params):
-    return {"params": params, "state": {}}
 
 
 # -- tf.get_variable ---------------------------------------------------------------------------
@@ -381,10 +343,7 @@ def test_seed001_variable_scope_capture_and_reuse_variables():
             v1 = js.get_variable("v", [1])
         return v, v1
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["foo/v"]
-    for v, v1 in (run.init_out, run.out):
-        assert v1 is v
+    assert_one_shared_variable(fn, "foo/v")
 
 
 def test_seed001_variable_scope_getting_existing_in_non_reusing_scope_raises():

@@ -9,60 +9,25 @@ for transfer learning, picking variables by scope for two optimizers (GAN), scop
 from __future__ import annotations
 
 import math
-import re
-from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from seedlib import (
+    EXISTS,
+    MISSING,
+    assert_one_shared_variable,
+    assert_raises_in_both,
+    empty,
+    jit_apply,
+    run_both,
+)
 
 import jaxscope as js
 
-EXISTS = (
-    "Variable {} already exists, disallowed. Did you mean to set reuse=True or "
-    "reuse=tf.AUTO_REUSE in VarScope?"
-)
-MISSING = (
-    "Variable {} does not exist, or was not created with tf.get_variable(). Did you mean to "
-    "set reuse=tf.AUTO_REUSE in VarScope?"
-)
 CHECKPOINTS = "checkpoints: issue 4"
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def run_both(fn, *args, rng=0, **kwargs):
-    """Run ``fn`` as init and as apply; keep what each trace returned."""
-    outs = []
-
-    def traced(*a, **k):
-        out = fn(*a, **k)
-        outs.append(out)
-        return out
-
-    model = js.transform(traced)
-    variables = model.init(jax.random.key(rng), *args, **kwargs)
-    out, aux = model.apply(variables, *args, **kwargs)
-    assert len(outs) == 2
-    return SimpleNamespace(model=model, variables=variables, init_out=outs[0], out=out, aux=aux)
-
-
-def jit_apply(run, *args):
-    return jax.jit(run.model.apply)(run.variables, *args)
-
-
-def assert_raises_in_both(fn, variables, message, *args, error=ValueError):
-    model = js.transform(fn)
-    with pytest.raises(error, match=re.escape(message)) as init_error:
-        model.init(jax.random.key(0), *args)
-    with pytest.raises(error, match=re.escape(message)):
-        model.apply(variables, *args)
-    return init_error.value
-
-
-def empty(**params):
-    return {"params": params, "state": {}}
 
 
 # -- Variables: rank 0, 1, 2 ---------------------------------------------------------------------
@@ -648,10 +613,7 @@ def test_seed002_best_practice_variable_scope_then_reuse():
             v1 = js.get_variable("v2")  # Reuse a variable created before.
         return v, v1
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["foo/v2"]
-    for v, v1 in (run.init_out, run.out):
-        assert v1 is v
+    assert_one_shared_variable(fn, "foo/v2")
 
 
 # -- Assignment ----------------------------------------------------------------------------------

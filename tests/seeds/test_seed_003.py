@@ -7,40 +7,24 @@ texts, first sentence verbatim.
 from __future__ import annotations
 
 import os
-import re
-from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
+from seedlib import (
+    EXISTS,
+    MISSING,
+    assert_one_shared_variable,
+    assert_raises_in_both,
+    jit_apply,
+    run_both,
+)
 
 import jaxscope as js
 
-EXISTS = (
-    "Variable layer1/w already exists, disallowed. Did you mean to set reuse=True or "
-    "reuse=tf.AUTO_REUSE in VarScope?"
-)
-MISSING = (
-    "Variable layer1/w does not exist, or was not created with tf.get_variable(). Did you "
-    "mean to set reuse=tf.AUTO_REUSE in VarScope?"
-)
-
-
-def run_both(fn, *args, rng=0):
-    """Run ``fn`` as init and as apply; keep what each trace returned."""
-    outs = []
-
-    def traced(*a):
-        out = fn(*a)
-        outs.append(out)
-        return out
-
-    model = js.transform(traced)
-    variables = model.init(jax.random.key(rng), *args)
-    out, aux = model.apply(variables, *args)
-    assert len(outs) == 2
-    return SimpleNamespace(model=model, variables=variables, init_out=outs[0], out=out, aux=aux)
+# The errors of this seed are all about one variable.
+W_EXISTS = EXISTS.format("layer1/w")
+W_MISSING = MISSING.format("layer1/w")
 
 
 def random_normal(shape, seed=0):
@@ -68,7 +52,7 @@ def test_seed003_variable_and_get_variable_of_one_name_are_w_and_w_1():
         assert w1 is not w2  # w1 != w2
         assert w1.shape == (2, 2)
         assert w2.shape == (3, 3)
-    w1, w2 = jax.jit(run.model.apply)(run.variables)[0]
+    w1, w2 = jit_apply(run)[0]
     np.testing.assert_array_equal(w1, params["layer1/w"])
     np.testing.assert_array_equal(w2, params["layer1/w_1"])
 
@@ -101,22 +85,17 @@ def test_seed003_reuse_none_creating_twice_raises_already_exists():
             w2 = js.get_variable(name="w", initializer=random_normal([3, 3]))
         return w1, w2
 
-    model = js.transform(fn)
-    with pytest.raises(ValueError, match=re.escape(EXISTS)) as info:
-        model.init(jax.random.key(0))
-    message = str(info.value)
-    assert message.startswith(EXISTS + " Originally defined at:")
+    variables = {"params": {"layer1/w": random_normal([3, 3])}, "state": {}}
+    error = assert_raises_in_both(fn, variables, W_EXISTS)
+    message = str(error)
+    assert message.startswith(W_EXISTS + " Originally defined at:")
     # The creation site is this file, in fn (the first get_variable call's line).
     assert f'File "{os.path.abspath(__file__)}"' in message
     assert "in fn" in message
     lines = [line for line in message.splitlines() if os.path.abspath(__file__) in line]
     first_call = fn.__code__.co_firstlineno + 2
     assert f"line {first_call}," in lines[0]
-    assert isinstance(info.value, js.VariableExistsError)
-
-    variables = {"params": {"layer1/w": random_normal([3, 3])}, "state": {}}
-    with pytest.raises(ValueError, match=re.escape(EXISTS)):
-        model.apply(variables)
+    assert isinstance(error, js.VariableExistsError)
 
 
 def test_seed003_reuse_none_inherits_auto_reuse_from_the_parent():
@@ -145,14 +124,10 @@ def test_seed003_reuse_true_getting_a_missing_variable_raises_does_not_exist():
             w2 = js.get_variable(name="w", initializer=random_normal([3, 3]))
         return w1, w2
 
-    model = js.transform(fn)
-    with pytest.raises(ValueError, match=re.escape(MISSING)) as info:
-        model.init(jax.random.key(0))
-    assert isinstance(info.value, js.VariableMissingError)
     # apply fails the same way, even when given a value under that name.
     variables = {"params": {"layer1/w": random_normal([3, 3])}, "state": {}}
-    with pytest.raises(ValueError, match=re.escape(MISSING)):
-        model.apply(variables)
+    error = assert_raises_in_both(fn, variables, W_MISSING)
+    assert isinstance(error, js.VariableMissingError)
 
 
 def test_seed003_reuse_true_after_creating_returns_the_same_variable():
@@ -163,11 +138,8 @@ def test_seed003_reuse_true_after_creating_returns_the_same_variable():
             w2 = js.get_variable(name="w", initializer=random_normal([2, 2], seed=3))
         return w1, w2
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["layer1/w"]
+    run = assert_one_shared_variable(fn, "layer1/w")
     np.testing.assert_array_equal(run.variables["params"]["layer1/w"], random_normal([2, 2]))
-    for w1, w2 in (run.init_out, run.out):
-        assert w1 is w2
 
 
 def test_seed003_reuse_true_on_a_name_only_made_by_tf_variable_raises_does_not_exist():
@@ -179,11 +151,8 @@ def test_seed003_reuse_true_on_a_name_only_made_by_tf_variable_raises_does_not_e
         with js.variable_scope("layer1", reuse=True):
             js.get_variable("w", [2, 2])
 
-    model = js.transform(fn)
-    with pytest.raises(ValueError, match=re.escape(MISSING)):
-        model.init(jax.random.key(0))
-    with pytest.raises(ValueError, match=re.escape(MISSING)):
-        model.apply({"params": {"layer1/w": random_normal([2, 2])}, "state": {}})
+    assert_raises_in_both(fn, {"params": {"layer1/w": random_normal([2, 2])}, "state": {}},
+                          W_MISSING)
 
 
 # -- When reuse = tf.AUTO_REUSE --------------------------------------------------------------
@@ -199,10 +168,7 @@ def test_seed003_auto_reuse_creates_then_returns_the_existing_variable():
         w2 = layer_weight()
         return w1, w2
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["weight/w"]
-    for w1, w2 in (run.init_out, run.out):
-        assert w1 is w2  # w1 = w2
+    run = assert_one_shared_variable(fn, "weight/w")  # w1 = w2
     # Changing the one variable changes both results.
     variables = {"params": {"weight/w": jnp.ones((2, 2))}, "state": {}}
     for (w1, w2), _ in (run.model.apply(variables), jax.jit(run.model.apply)(variables)):

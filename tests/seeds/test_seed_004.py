@@ -7,45 +7,18 @@ ops are named after the variable and name scopes they are made in.
 
 from __future__ import annotations
 
-import re
-from types import SimpleNamespace
-
-import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
-
-import jaxscope as js
-
-EXISTS = (
-    "Variable {} already exists, disallowed. Did you mean to set reuse=True or "
-    "reuse=tf.AUTO_REUSE in VarScope?"
+from seedlib import (
+    EXISTS,
+    assert_one_shared_variable,
+    assert_raises_in_both,
+    jit_apply,
+    op_names,
+    run_both,
 )
 
-
-def run_both(fn, *args, rng=0):
-    """Run ``fn`` as init and as apply; keep what each trace returned."""
-    outs = []
-
-    def traced(*a):
-        out = fn(*a)
-        outs.append(out)
-        return out
-
-    model = js.transform(traced)
-    variables = model.init(jax.random.key(rng), *args)
-    out, aux = model.apply(variables, *args)
-    assert len(outs) == 2
-    return SimpleNamespace(model=model, variables=variables, init_out=outs[0], out=out, aux=aux)
-
-
-def jit_out(run, *args):
-    return jax.jit(run.model.apply)(run.variables, *args)[0]
-
-
-def op_names(run, *args):
-    lowered = jax.jit(lambda v, *a: run.model.apply(v, *a)[0]).lower(run.variables, *args)
-    return set(re.findall(r'loc\("jit\(<lambda>\)/([^"]+)"', lowered.as_text(debug_info=True)))
+import jaxscope as js
 
 
 # -- tf.Variable: every call makes new variables ---------------------------------------------
@@ -75,7 +48,7 @@ def test_seed004_add_function_with_tf_variable_creates_a_new_set_per_call():
     assert list(state) == ["x_scalar", "y_scalar", "x_scalar_1", "y_scalar_1"]
     assert all(v.dtype == jnp.int32 and v.shape == () for v in state.values())  # int32_ref
     assert run.variables["params"] == {}
-    for out in (run.init_out, run.out, jit_out(run)):
+    for out in (run.init_out, run.out, jit_apply(run)[0]):
         assert [int(r) for r in out] == [5, 5]
     # result1: Tensor("add_function:0"), result2: Tensor("add_function_1:0")
     names = op_names(run)
@@ -101,7 +74,7 @@ def test_seed004_variables_dict_shares_one_set_and_continues_the_naming_sequence
     run = run_both(fn)
     assert list(run.variables["state"]) == [
         "x_scalar", "y_scalar", "x_scalar_1", "y_scalar_1", "x_scalar_2", "y_scalar_2"]
-    for out in (run.init_out, run.out, jit_out(run)):
+    for out in (run.init_out, run.out, jit_apply(run)[0]):
         assert [int(r) for r in out] == [5, 5]
     # Same variables, different op names: add_function_2 and add_function_3.
     names = op_names(run)
@@ -119,12 +92,8 @@ def test_seed004_get_variable_twice_without_reuse_raises():
         y = js.get_variable("x_scalar", [])
         return x, y
 
-    model = js.transform(fn)
-    message = re.escape(EXISTS.format("x_scalar"))
-    with pytest.raises(ValueError, match=message):
-        model.init(jax.random.key(0))
-    with pytest.raises(ValueError, match=message):
-        model.apply({"params": {"x_scalar": jnp.float32(0)}, "state": {}})
+    assert_raises_in_both(fn, {"params": {"x_scalar": jnp.float32(0)}, "state": {}},
+                          EXISTS.format("x_scalar"))
 
 
 def test_seed004_case1_root_and_scoped_names():
@@ -150,10 +119,7 @@ def test_seed004_case2_reuse_true_returns_var():
             var1 = js.get_variable("var_vector", [2])
         return var, var1
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["test/var_vector"]
-    for var, var1 in (run.init_out, run.out):
-        assert var1 is var
+    assert_one_shared_variable(fn, "test/var_vector")
 
 
 def test_seed004_nested_scope_test_simple_obj_vector():
@@ -174,10 +140,7 @@ def test_seed004_get_variable_scope_reuse_variables_shares_t_vector():
             t1 = js.get_variable("t_vector", [2])
         return t, t1
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["test/t_vector"]
-    for t, t1 in (run.init_out, run.out):
-        assert t1 is t
+    assert_one_shared_variable(fn, "test/t_vector")
 
 
 def test_seed004_captured_scope_reuse_variables_shares_t_vector1():
@@ -188,10 +151,7 @@ def test_seed004_captured_scope_reuse_variables_shares_t_vector1():
             t1 = js.get_variable("t_vector1", [2])
         return t, t1
 
-    run = run_both(fn)
-    assert list(run.variables["params"]) == ["test/t_vector1"]
-    for t, t1 in (run.init_out, run.out):
-        assert t1 is t
+    assert_one_shared_variable(fn, "test/t_vector1")
 
 
 def test_seed004_add_function_with_get_variable_shares_after_root_reuse_variables():
@@ -216,7 +176,7 @@ def test_seed004_add_function_with_get_variable_shares_after_root_reuse_variable
     assert list(run.variables["params"]) == ["x_scalar1", "y_scalar1"]
     expected = run.variables["params"]["x_scalar1"] + run.variables["params"]["y_scalar1"]
     for _ in range(3):  # for _ in range(3): sess.run(result1)
-        for result1, result2 in (run.model.apply(run.variables)[0], jit_out(run)):
+        for result1, result2 in (run.model.apply(run.variables)[0], jit_apply(run)[0]):
             np.testing.assert_array_equal(result1, expected)
             np.testing.assert_array_equal(result2, expected)
     names = op_names(run)
@@ -323,7 +283,7 @@ def test_seed004_inheriting_initializer_values():
     for name, value in expected.items():
         np.testing.assert_allclose(run.variables["params"][name], [value], rtol=1e-6)
     # v_(0.4), w_(0.3), v1_(0.4), v2_(0.2)
-    for out in (run.init_out, run.out, jit_out(run)):
+    for out in (run.init_out, run.out, jit_apply(run)[0]):
         np.testing.assert_allclose(np.concatenate(out), [0.4, 0.3, 0.4, 0.2], rtol=1e-6)
 
 
