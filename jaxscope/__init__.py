@@ -51,6 +51,7 @@ from jaxscope.initializers import (
     variance_scaling_initializer,
     zeros_initializer,
 )
+from jaxscope.lift import cond, remat, scan, vmap
 from jaxscope.losses import add_loss
 from jaxscope.partitioners import (
     fixed_size_partitioner,
@@ -98,6 +99,7 @@ __all__ = [
     "assign",
     "assign_add",
     "assign_sub",
+    "cond",
     "constant_initializer",
     "current_name_scope",
     "filter",
@@ -123,6 +125,8 @@ __all__ = [
     "random_normal_initializer",
     "random_uniform_initializer",
     "regularizers",
+    "remat",
+    "scan",
     "summary",
     "trainable_variables",
     "transform",
@@ -132,5 +136,6 @@ __all__ = [
     "variable_op_scope",
     "variable_scope",
     "variance_scaling_initializer",
+    "vmap",
     "zeros_initializer",
 ]

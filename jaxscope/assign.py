@@ -63,6 +63,8 @@ def _write(frame: Frame, key: str, value: Any, what: str) -> jax.Array:
         new = record.constraint(new)
     frame.values[key] = new
     frame.assigned[key] = None
+    if frame.lift is not None:
+        frame.lift.assigned[key] = None
     return new
 
 

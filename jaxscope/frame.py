@@ -59,6 +59,46 @@ class CollectionItem(NamedTuple):
 
 
 @dataclasses.dataclass(eq=False)
+class Lift:
+    """Bookkeeping of one lifted body (`js.scan`, `js.vmap`, ...) while JAX traces it.
+
+    Inside a lifted body, variable values come from ``inputs`` (variables the
+    body carries or that a creation run made) before anything else; values the
+    body creates are collected in ``created`` to leave the transform as outputs;
+    regularizers wait in ``regularizers`` until the values they need are outside
+    the transform; ``assigned`` and ``losses`` list what the body changed.
+    """
+
+    inputs: dict[str, Any]
+    allow_create: bool
+    trace_state: Any = None
+    step: Any = None  # folded into next_rng_key: a scan step or a vmap example index
+    created: dict[str, Any] = dataclasses.field(default_factory=dict)
+    assigned: dict[str, None] = dataclasses.field(default_factory=dict)
+    losses: dict[str, None] = dataclasses.field(default_factory=dict)
+    regularizers: list[tuple[str, Callable[[Any], Any]]] = dataclasses.field(
+        default_factory=list)
+    used_rng: bool = False
+    parent: Lift | None = None
+
+
+class Snapshot(NamedTuple):
+    """A frame's bookkeeping at one moment, to rewind to (see `Frame.snapshot`)."""
+
+    store: dict[str, str]
+    records: dict[str, Record]
+    values: dict[str, Any]
+    partitioned: set[str]
+    names_in_use: dict[str, int]
+    scope_counts: ScopeCounts
+    collection_sizes: dict[str, int]
+    losses: dict[str, Any]
+    loss_names: dict[str, int]
+    assigned: dict[str, None]
+    rng_counter: int
+
+
+@dataclasses.dataclass(eq=False)
 class Frame:
     """All per-call state of one trace.
 
@@ -93,6 +133,39 @@ class Frame:
     current_scope: VariableScope = None  # type: ignore[assignment]  # set by push_frame
     jax_name_stack: Any = None
     trace_state: Any = None
+    lift: Lift | None = None
+
+    def snapshot(self) -> Snapshot:
+        """The bookkeeping now; `rewind` returns to it (any number of times).
+
+        Lifted transforms trace a body more than once (a creation run, a probe,
+        JAX's own retraces) and must leave the frame as one trace would.
+        """
+        return Snapshot(
+            dict(self.store), dict(self.records), dict(self.values), set(self.partitioned),
+            dict(self.names_in_use), self.scope_counts.copy(),
+            {name: len(items) for name, items in self.collections.items()},
+            dict(self.losses), dict(self.loss_names), dict(self.assigned), self.rng_counter,
+        )
+
+    def rewind(self, snap: Snapshot) -> None:
+        """Return the bookkeeping to `snap` (which stays valid for another rewind)."""
+        self.store = dict(snap.store)
+        self.records = dict(snap.records)
+        self.values = dict(snap.values)
+        self.partitioned = set(snap.partitioned)
+        self.names_in_use = dict(snap.names_in_use)
+        self.scope_counts = snap.scope_counts.copy()
+        for name in list(self.collections):
+            size = snap.collection_sizes.get(name)
+            if size is None:
+                del self.collections[name]
+            else:
+                del self.collections[name][size:]
+        self.losses = dict(snap.losses)
+        self.loss_names = dict(snap.loss_names)
+        self.assigned = dict(snap.assigned)
+        self.rng_counter = snap.rng_counter
 
     def check_alive(self, what: str) -> None:
         if not self.alive:
@@ -155,6 +228,11 @@ def _root_scope(frame: Frame) -> VariableScope:
     from jaxscope.scope import VariableScope  # scope.py imports this module
 
     return VariableScope(False, name="", frame=frame)
+
+
+def current_trace_state() -> Any:
+    """An opaque token of the JAX trace that code runs under now."""
+    return jex_core.get_opaque_trace_state()
 
 
 def in_frame_trace(frame: Frame) -> bool:

@@ -19,6 +19,8 @@ def record_loss(frame: Frame, name: str, value: Any) -> str:
         unique = f"{name}_{count}"
     frame.loss_names[name] = count
     frame.losses[unique] = value
+    if frame.lift is not None:
+        frame.lift.losses[unique] = None
     return unique
 
 

@@ -28,6 +28,7 @@ from jaxscope.frame import (
     Mode,
     Record,
     current_frame,
+    current_trace_state,
     format_origin,
     in_frame_trace,
     user_origin,
@@ -146,7 +147,7 @@ def _run_initializer(
 
 
 # -- the lookup half of apply ------------------------------------------------------------------
-def _lookup_given(
+def lookup_given(
     frame: Frame, key: str, shape: tuple[int, ...], dtype: np.dtype, collection: str
 ) -> Any:
     """Read variable ``key`` from the variables given to ``apply`` and check it."""
@@ -186,16 +187,38 @@ def _lookup_given(
     return value
 
 
+def apply_regularizer(frame: Frame, key: str, regularizer: Callable, value: Any) -> bool:
+    """Record ``regularizer(value)`` as variable ``key``'s loss; False if it gave None."""
+    with NameScope(frame, key + "/Regularizer/"):  # TF1's op names for the loss
+        loss = regularizer(value)
+    if loss is None:
+        return False
+    name = record_loss(frame, key, loss)
+    add_item(frame, GraphKeys.REGULARIZATION_LOSSES,
+             CollectionItem(name + "/Regularizer", None, loss))
+    return True
+
+
 def _check_raw_transform(frame: Frame, key: str) -> None:
-    if frame.mode is Mode.CREATE and not in_frame_trace(frame):
-        raise errors.RawTransformError(
-            f"Variable {key} is being created inside a JAX transform (jax.lax.scan, jax.vmap, "
-            "jax.jit, jax.checkpoint, jax.lax.cond, ...) that was opened inside the model "
-            "during init. Its initial value would be a tracer of that transform and escape it. "
-            "Create the variable before the transform (e.g. call js.get_variable once outside "
-            "the loop body) and let the body fetch it with reuse; jaxscope's lifted transforms "
-            "do this for you where available."
-        )
+    lift = frame.lift
+    if lift is not None:
+        if not lift.allow_create or lift.trace_state != current_trace_state():
+            raise errors.RawTransformError(_raw_transform_message(key))
+        return
+    if not in_frame_trace(frame):
+        raise errors.RawTransformError(_raw_transform_message(key))
+
+
+def _raw_transform_message(key: str) -> str:
+    return (
+        f"Variable {key} is being created inside a JAX transform (jax.lax.scan, jax.vmap, "
+        "jax.checkpoint, jax.lax.cond, jax.jit, ...) opened inside the model during init: its "
+        "initial value would be a tracer of that transform and escape it. Use the lifted "
+        "form, which creates the variable once outside and shares it with every step: "
+        "js.scan, js.vmap, js.remat, js.cond (for jax.lax.scan, jax.vmap, jax.checkpoint, "
+        "jax.lax.cond); or create the variable before the transform and fetch it inside with "
+        "reuse."
+    )
 
 
 def materialize(
@@ -215,22 +238,27 @@ def materialize(
     caching_device: Any = None,
 ) -> Any:
     """Create (init) or look up (apply) one variable and record it in the frame."""
-    _check_raw_transform(frame, key)
     collection = variable_collection(dtype, trainable)
-    if frame.mode is Mode.CREATE:
+    lift = frame.lift
+    if lift is not None and key in lift.inputs:
+        value = lift.inputs[key]
+    elif frame.mode is Mode.CREATE:
+        _check_raw_transform(frame, key)
         value = make_value()
+        if lift is not None:
+            lift.created[key] = value
     else:
-        value = _lookup_given(frame, key, shape, dtype, collection)
+        value = lookup_given(frame, key, shape, dtype, collection)
     frame.values[key] = value
     regularized = False
     if regularizer is not None:
-        with NameScope(frame, key + "/Regularizer/"):  # TF1's op names for the loss
-            loss = regularizer(value)
-        if loss is not None:
+        if lift is not None:
+            # Inside a lifted body the value may be a tracer of the transform; the loss is
+            # computed once the value is outside it (`apply_regularizer`).
+            lift.regularizers.append((key, regularizer))
             regularized = True
-            name = record_loss(frame, key, loss)
-            add_item(frame, GraphKeys.REGULARIZATION_LOSSES,
-                     CollectionItem(name + "/Regularizer", None, loss))
+        else:
+            regularized = apply_regularizer(frame, key, regularizer, value)
     spec = VariableSpec(key, shape, dtype, trainable, tuple(collections), partitioner,
                         regularized, initializer)
     # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot

@@ -227,4 +227,10 @@ def next_rng_key() -> jax.Array:
     base = jax.random.fold_in(frame.rng, stable_hash("jaxscope/next_rng_key"))
     key = jax.random.fold_in(base, frame.rng_counter)
     frame.rng_counter += 1
+    lift = frame.lift
+    while lift is not None:  # a different key for every scan step (and vmap example)
+        lift.used_rng = True
+        if lift.step is not None:
+            key = jax.random.fold_in(key, lift.step)
+        lift = lift.parent
     return key
