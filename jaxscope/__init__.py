@@ -14,7 +14,7 @@ Example:
   ['dense/w']
 """
 
-from jaxscope import initializers, regularizers
+from jaxscope import initializers, layers, regularizers, rnn
 from jaxscope.assign import assign, assign_add, assign_sub
 from jaxscope.collections import (
     GraphKeys,
@@ -113,6 +113,7 @@ __all__ = [
     "glorot_uniform_initializer",
     "identity_initializer",
     "initializers",
+    "layers",
     "local_variables",
     "make_template",
     "min_max_variable_partitioner",
@@ -126,6 +127,7 @@ __all__ = [
     "random_uniform_initializer",
     "regularizers",
     "remat",
+    "rnn",
     "scan",
     "summary",
     "trainable_variables",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import dataclasses
 import enum
 import os
@@ -96,6 +97,7 @@ class Snapshot(NamedTuple):
     loss_names: dict[str, int]
     assigned: dict[str, None]
     rng_counter: int
+    objects: dict[Any, Any]
 
 
 @dataclasses.dataclass(eq=False)
@@ -134,6 +136,9 @@ class Frame:
     jax_name_stack: Any = None
     trace_state: Any = None
     lift: Lift | None = None
+    # Per-trace state of templates and layers (scope captured, built), keyed by the object:
+    # part of the frame, so that rewinding a lifted body's extra traces rewinds it too.
+    objects: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         """The bookkeeping now; `rewind` returns to it (any number of times).
@@ -146,6 +151,7 @@ class Frame:
             dict(self.names_in_use), self.scope_counts.copy(),
             {name: len(items) for name, items in self.collections.items()},
             dict(self.losses), dict(self.loss_names), dict(self.assigned), self.rng_counter,
+            {obj: copy.copy(state) for obj, state in self.objects.items()},
         )
 
     def rewind(self, snap: Snapshot) -> None:
@@ -166,6 +172,7 @@ class Frame:
         self.loss_names = dict(snap.loss_names)
         self.assigned = dict(snap.assigned)
         self.rng_counter = snap.rng_counter
+        self.objects = {obj: copy.copy(state) for obj, state in snap.objects.items()}
 
     def check_alive(self, what: str) -> None:
         if not self.alive:

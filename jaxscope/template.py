@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import traceback
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -67,7 +66,6 @@ class Template:
         self._unique_name = unique_name
         self._custom_getter = custom_getter
         self._stacktrace = traceback.format_stack()[:-2]
-        self._states: weakref.WeakKeyDictionary[Frame, _TraceState] = weakref.WeakKeyDictionary()
         self._create_scope_now = create_scope_now
         if create_scope_now:
             frame = maybe_current_frame()
@@ -83,13 +81,13 @@ class Template:
                 custom_getter=custom_getter,
                 reset_dtype=True,
             ) as scope:
-                self._states[frame] = _TraceState(scope)
+                frame.objects[self] = _TraceState(scope)
 
     def __repr__(self) -> str:
         return f"<Template {self._name!r} of {getattr(self._func, '__name__', self._func)!r}>"
 
     def _state(self, frame: Frame) -> _TraceState:
-        state = self._states.get(frame)
+        state = frame.objects.get(self)
         if state is None:
             if self._create_scope_now:
                 raise ValueError(
@@ -97,7 +95,7 @@ class Template:
                     "js.transform call; its scope belongs to that call. Build the template "
                     "inside the model function."
                 )
-            state = self._states[frame] = _TraceState()
+            state = frame.objects[self] = _TraceState()
         return state
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -154,7 +152,7 @@ class Template:
     def variable_scope(self) -> VariableScope | None:
         """The captured scope in the current trace (``None`` before the first call)."""
         frame = maybe_current_frame()
-        state = self._states.get(frame) if frame is not None else None
+        state = frame.objects.get(self) if frame is not None else None
         return state.variable_scope if state is not None else None
 
     @property
@@ -167,7 +165,7 @@ class Template:
 
     def _collection(self, key: str) -> list[Any]:
         frame = current_frame(f"Template {self._name!r} variables")
-        state = self._states.get(frame)
+        state = frame.objects.get(self)
         if state is None or not state.variables_created:
             return []
         import re

@@ -1,0 +1,202 @@
+"""`Layer`: TF1's ``tf.layers.Layer`` — variables in a scope captured at the first call.
+
+A layer object may be built once (at module level, say) and called in many
+traces. As TF1, its first call in a trace captures a variable scope —
+``variable_scope(None, default_name=<snake_case class name or name>)``, so
+unnamed layers are ``dense``, ``dense_1``, ... unique per variable scope — and
+creates its variables there (`build`); later calls in the same trace re-enter
+that scope with ``reuse=True``. The captured scope and the built flag are kept
+per trace (per frame), so every ``init`` and ``apply`` starts afresh.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+
+from jaxscope.collections import GraphKeys, collection_items
+from jaxscope.frame import Frame, current_frame, maybe_current_frame
+from jaxscope.scope import VariableScope, name_scope, variable_scope
+from jaxscope.variables import get_variable
+
+
+def to_snake_case(name: str) -> str:
+    """``BasicLSTMCell`` -> ``basic_lstm_cell``, as TF1 names layers.
+
+    Example:
+      >>> to_snake_case("BasicLSTMCell"), to_snake_case("Conv2DTranspose")
+      ('basic_lstm_cell', 'conv2d_transpose')
+    """
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+
+
+class _LayerTrace:
+    __slots__ = ("built", "scope")
+
+    def __init__(self) -> None:
+        self.scope: VariableScope | None = None
+        self.built = False
+
+
+class Layer:
+    """Base class of TF1-style layers and RNN cells.
+
+    Subclasses implement `build` (create variables with `add_weight`) and
+    `call`. Calling the layer runs both in the layer's variable scope.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> class Scale(Layer):
+      ...     def build(self, input_shape):
+      ...         self.add_weight("s", [], initializer=js.ones_initializer)
+      ...     def call(self, x):
+      ...         return x * self.weight("s")
+      >>> scale = Scale()
+      >>> def model(x):
+      ...     return scale(x) + scale(x)
+      >>> list(js.transform(model).init(0, 1.0)["params"])
+      ['scale/s']
+    """
+
+    def __init__(
+        self,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+        _scope: str | VariableScope | None = None,
+        _reuse: bool | None = None,
+    ):
+        self.trainable = trainable
+        self._name = name
+        self._base_name = name or to_snake_case(type(self).__name__)
+        self.dtype = dtype
+        self._scope_arg = _scope
+        self._reuse = _reuse
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._base_name!r}>"
+
+    @property
+    def name(self) -> str:
+        return self._base_name
+
+    # -- to implement ----------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create the variables (with `add_weight`) for inputs of ``input_shape``."""
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    # -- variables ---------------------------------------------------------------------------
+    def add_weight(
+        self,
+        name: str,
+        shape: Sequence[int] | None = None,
+        dtype: Any = None,
+        initializer: Any = None,
+        regularizer: Callable | None = None,
+        trainable: bool = True,
+        constraint: Callable | None = None,
+        partitioner: Any = None,
+    ) -> jax.Array:
+        """``get_variable`` in the layer's scope; trainable only if the layer is."""
+        return get_variable(
+            name, shape, dtype=dtype if dtype is not None else self.dtype,
+            initializer=initializer, regularizer=regularizer,
+            trainable=trainable and self.trainable, constraint=constraint,
+            partitioner=partitioner,
+        )
+
+    add_variable = add_weight
+
+    def weight(self, name: str) -> jax.Array:
+        """The current value of this layer's variable ``name`` (inside `call`).
+
+        Layers keep no arrays on ``self`` (values belong to one trace): `call`
+        reads its variables through this, by the name given to `add_weight`.
+        """
+        frame = current_frame(repr(self))
+        trace = frame.objects.get(self)
+        if trace is None or trace.scope is None:
+            raise ValueError(f"{self!r} has no variables in this trace yet: call it first.")
+        full = f"{trace.scope.name}/{name}" if trace.scope.name else name
+        key = frame.store.get(full)
+        if key is None:
+            raise ValueError(
+                f"{self!r} has no variable {name!r} (looked for {full}); its build() "
+                "creates variables with add_weight(name, ...)."
+            )
+        return frame.values[key]
+
+    # -- calling -------------------------------------------------------------------------------
+    def _trace(self, frame: Frame) -> _LayerTrace:
+        trace = frame.objects.get(self)
+        if trace is None:
+            trace = frame.objects[self] = _LayerTrace()
+        return trace
+
+    def _capture_scope(self, trace: _LayerTrace, scope: Any) -> None:
+        requested = scope if scope is not None else self._scope_arg
+        if requested is not None:
+            with variable_scope(requested) as captured:
+                trace.scope = captured
+        elif self._reuse:
+            with variable_scope(self._base_name) as captured:
+                trace.scope = captured
+        else:
+            with variable_scope(None, default_name=self._base_name) as captured:
+                trace.scope = captured
+
+    def __call__(self, inputs: Any, *args: Any, scope: Any = None, **kwargs: Any) -> Any:
+        frame = current_frame(repr(self))
+        trace = self._trace(frame)
+        if trace.scope is None:
+            self._capture_scope(trace, scope)
+        assert trace.scope is not None
+        reuse = True if trace.built else self._reuse
+        with variable_scope(trace.scope, reuse=reuse, auxiliary_name_scope=False):
+            with name_scope(trace.scope.original_name_scope or None):
+                if not trace.built:
+                    self.build(jax.tree.map(lambda x: getattr(x, "shape", None), inputs))
+                    trace.built = True
+                return self.call(inputs, *args, **kwargs)
+
+    apply = __call__
+
+    # -- introspection (per trace, as Template) ----------------------------------------------
+    @property
+    def variable_scope(self) -> VariableScope | None:
+        """The scope captured in the current trace (``None`` before the first call)."""
+        frame = maybe_current_frame()
+        trace = frame.objects.get(self) if frame is not None else None
+        return trace.scope if trace is not None else None
+
+    def _collection(self, key: str) -> list[Any]:
+        frame = current_frame(f"{self!r} variables")
+        trace = frame.objects.get(self)
+        if trace is None or trace.scope is None:
+            return []
+        prefix = re.escape(trace.scope.name + "/")
+        items = collection_items(frame, key, prefix)
+        return [frame.values[i.key] if i.key is not None else i.value for i in items]
+
+    @property
+    def variables(self) -> list[Any]:
+        return self._collection(GraphKeys.GLOBAL_VARIABLES)
+
+    @property
+    def trainable_variables(self) -> list[Any]:
+        return self._collection(GraphKeys.TRAINABLE_VARIABLES)
+
+    @property
+    def non_trainable_variables(self) -> list[Any]:
+        trainable = {id(v) for v in self.trainable_variables}
+        return [v for v in self.variables if id(v) not in trainable]
+
+    weights = variables
+    trainable_weights = trainable_variables
+    non_trainable_weights = non_trainable_variables
