@@ -41,6 +41,9 @@ def _lifted(
     """Run the enclosed body as a lifted body of ``frame``."""
     parent = frame.lift
     merged = {**parent.inputs, **inputs} if parent is not None else dict(inputs)
+    # Only a body whose every enclosing body may create can create: inside a loop body the
+    # variables all exist already (its creation run made them, outside).
+    allow_create = allow_create and (parent is None or parent.allow_create)
     lift = Lift(merged, allow_create, current_trace_state(), step, parent=parent)
     for key, value in inputs.items():
         if key in frame.records:  # already recorded: reads start from the carried value
@@ -202,8 +205,7 @@ def scan(
         )
         lift = traced[-1].lift
         losses = {name: jnp.sum(value, axis=0) for name, value in step_losses.items()}
-        frame.values.update(creation)
-        _finish(frame, lift, {}, final_vars, losses)
+        _finish(frame, lift, creation, final_vars, losses)
     return carry, ys
 
 
@@ -401,8 +403,7 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
         merged = Lift({**creation, **before}, False, parent=frame.lift)
         for index in (0, 1):
             merged.regularizers.extend(effects[index].lift.regularizers)
-        frame.values.update(creation)
-        _finish(frame, merged, {}, final_vars, losses)
+        _finish(frame, merged, creation, final_vars, losses)
     return out
 
 

@@ -128,9 +128,34 @@ def test_nested_scans_share_inner_variables():
     m = js.transform(model)
     variables = m.init(0, grid)
     assert sorted(variables["params"]) == ["inner/w"]
+    # Created once, outside both loops: a concrete array, not a tracer of a loop body.
+    assert isinstance(variables["params"]["inner/w"], jax.Array)
+    assert not isinstance(variables["params"]["inner/w"], jax.core.Tracer)
     out, aux = m.apply(variables, grid)
     assert float(out) == 15.0
     assert int(aux.state["visits"]) == int(variables["state"]["visits"]) + 2
+
+
+def test_lifted_transforms_nest_and_create_outside_all_of_them():
+    def per_example(x):
+        return x * js.get_variable("scale", [], initializer=js.constant_initializer(3.0))
+
+    def total(ys):
+        return jnp.sum(ys) * js.get_variable("w", [], initializer=js.ones_initializer)
+
+    def step(c, xs):
+        return c + js.remat(total)(js.vmap(per_example)(xs)), None
+
+    def model(grid):
+        return js.scan(step, 0.0, grid)[0]
+
+    grid = jnp.arange(6.0).reshape(2, 3)
+    m = js.transform(model)
+    variables = m.init(0, grid)
+    assert sorted(variables["params"]) == ["scale", "w"]
+    for value in variables["params"].values():
+        assert not isinstance(value, jax.core.Tracer)
+    assert float(m.apply(variables, grid)[0]) == 45.0
 
 
 def test_vmap_shares_variables_across_examples():
