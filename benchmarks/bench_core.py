@@ -3,6 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_core.py            # full run (~3-5 min on 2 cores), writes RESULTS.md
+                                               # (only its section `core`, see _report.py)
     python benchmarks/bench_core.py --quick    # smoke run (<1 min), prints only (see --out)
 
 Three measurements (README.md beside this file explains each table):
@@ -49,6 +50,7 @@ import jax
 import jax.numpy as jnp
 import jaxlib
 import numpy as np
+from _report import write_section
 from jax import lax
 
 import jaxscope as js
@@ -1064,8 +1066,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="few repeats (<1 min); prints the report, writes only with --out")
     parser.add_argument("--out", default=None,
-                        help="where to write the Markdown report (default: benchmarks/"
-                        "RESULTS.md for a full run, nowhere for --quick; '-' for nowhere)")
+                        help="Markdown file whose section 'core' receives the report (default: "
+                        "benchmarks/RESULTS.md for a full run, nowhere for --quick; '-' for "
+                        "nowhere); other sections of the file are kept")
     args = parser.parse_args(argv)
     out_path = args.out
     if out_path is None and not args.quick:
@@ -1117,9 +1120,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     text, goals = report(args, res, elapsed)
     print(text)
     if out_path and out_path != "-":
-        with open(out_path, "w") as f:
-            f.write(text)
-        log(f"wrote {out_path}")
+        write_section(out_path, "core", text)
+        log(f"wrote section 'core' of {out_path}")
     log(f"done in {elapsed:.0f} s; goals met: {sum(ok is True for _, ok, _ in goals)}/{len(goals)}")
 
 

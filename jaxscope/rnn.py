@@ -414,7 +414,8 @@ def dynamic_rnn(
         if not time_major:
             inputs = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), inputs)
         lengths = None if sequence_length is None else jnp.asarray(sequence_length)
-        steps = jnp.arange(jax.tree.leaves(inputs)[0].shape[0])
+        # The step index is needed only to mask past each example's length.
+        steps = None if lengths is None else jnp.arange(jax.tree.leaves(inputs)[0].shape[0])
 
         def step(carry: Any, x_and_t: Any) -> tuple[Any, Any]:
             x, t = x_and_t
