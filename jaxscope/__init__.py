@@ -14,7 +14,7 @@ Example:
   ['dense/w']
 """
 
-from jaxscope import initializers, layers, regularizers, rnn
+from jaxscope import initializers, layers, nn, regularizers, rnn
 from jaxscope.assign import assign, assign_add, assign_sub
 from jaxscope.collections import (
     GraphKeys,
@@ -120,6 +120,7 @@ __all__ = [
     "model_variables",
     "name_scope",
     "next_rng_key",
+    "nn",
     "no_regularizer",
     "ones_initializer",
     "orthogonal_initializer",
