@@ -151,6 +151,52 @@ def model_variables(scope: str | None = None) -> list[Any]:
     return get_collection(GraphKeys.MODEL_VARIABLES, scope)
 
 
+class ScopedVariables:
+    """Collection views of what lives under the scope an object captured in this trace.
+
+    Shared by `Template` and `Layer` (TF1's ``variables``, ``trainable_variables``,
+    ...): they are read inside the transformed function, and are empty before the
+    object's first call. Subclasses say which scope prefix is theirs.
+    """
+
+    def _captured_prefix(self, frame: Frame) -> str | None:
+        """``"scope/"`` of this object in ``frame``, or None while it owns nothing."""
+        raise NotImplementedError
+
+    def _collection(self, key: str) -> list[Any]:
+        frame = current_frame(f"{self!r} variables")
+        prefix = self._captured_prefix(frame)
+        if prefix is None:
+            return []
+        items = collection_items(frame, key, re.escape(prefix))
+        return [_item_value(frame, item) for item in items]
+
+    @property
+    def global_variables(self) -> list[Any]:
+        return self._collection(GraphKeys.GLOBAL_VARIABLES)
+
+    @property
+    def trainable_variables(self) -> list[Any]:
+        return self._collection(GraphKeys.TRAINABLE_VARIABLES)
+
+    @property
+    def local_variables(self) -> list[Any]:
+        return self._collection(GraphKeys.LOCAL_VARIABLES)
+
+    @property
+    def variables(self) -> list[Any]:
+        return self.global_variables + self.local_variables
+
+    @property
+    def non_trainable_variables(self) -> list[Any]:
+        trainable = {id(v) for v in self.trainable_variables}
+        return [v for v in self.global_variables if id(v) not in trainable]
+
+    weights = variables
+    trainable_weights = trainable_variables
+    non_trainable_weights = non_trainable_variables
+
+
 def filter(  # noqa: A001 - the contract's name
     tree: Mapping[str, Any], scope: str | None = None, pattern: str | None = None
 ) -> dict[str, Any]:

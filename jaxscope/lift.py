@@ -108,6 +108,17 @@ def _finish(
             frame.records[key] = record._replace(spec=record.spec._replace(regularized=False))
 
 
+def _value_before(frame: Frame, creation: dict[str, Any], specs: dict[str, Any], key: str) -> Any:
+    """A carried variable's value before the transform: made by the creation run, already
+    in the frame, or (in apply, first used inside the body) read from the given variables."""
+    if key in creation:
+        return creation[key]
+    if key in frame.records:
+        return frame.values[key]
+    spec = specs[key]
+    return lookup_given(frame, key, spec.shape, spec.dtype, spec.collection)
+
+
 @contextlib.contextmanager
 def _snapshot(frame: Frame) -> Iterator[Snapshot]:
     """The frame's bookkeeping before a lifted transform, restored if the body raises."""
@@ -177,15 +188,7 @@ def scan(
             carried, loss_names, specs, used_rng = _probe_scan(frame, f, init, x_first)
         frame.rewind(snap)
 
-        def initial(key: str) -> Any:
-            if key in creation:
-                return creation[key]
-            if key in frame.records:
-                return frame.values[key]
-            spec = specs[key]
-            return lookup_given(frame, key, spec.shape, spec.dtype, spec.collection)
-
-        carry0 = {key: initial(key) for key in carried}
+        carry0 = {key: _value_before(frame, creation, specs, key) for key in carried}
         traced: list[_Effects] = []
 
         def body(carry: Any, x_and_step: Any) -> Any:
@@ -370,15 +373,7 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
         carried, loss_names, specs = _probe_cond(frame, snap, branches, creation, operands)
         frame.rewind(snap)
 
-        def current(key: str) -> Any:
-            if key in creation:
-                return creation[key]
-            if key in frame.values:
-                return frame.values[key]
-            spec = specs[key]
-            return lookup_given(frame, key, spec.shape, spec.dtype, spec.collection)
-
-        before = {key: current(key) for key in carried}
+        before = {key: _value_before(frame, creation, specs, key) for key in carried}
         after: dict[int, Snapshot] = {}
         effects: dict[int, _Effects] = {}
 

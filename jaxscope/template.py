@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from jaxscope.collections import GraphKeys, collection_items
+from jaxscope.collections import GraphKeys, ScopedVariables
 from jaxscope.frame import Frame, current_frame, maybe_current_frame
 from jaxscope.scope import VariableScope, pure_variable_scope, unique_variable_scope
 from jaxscope.scope import variable_scope as _variable_scope
@@ -33,7 +33,7 @@ class _TraceState:
         self.variables_created = False
 
 
-class Template:
+class Template(ScopedVariables):
     """A function wrapped so that it shares variables between calls; made by `make_template`.
 
     Its properties (``variable_scope``, ``trainable_variables``, ...) describe the
@@ -163,41 +163,11 @@ class Template:
         name = scope.name
         return name if not name or name.endswith("/") else name + "/"
 
-    def _collection(self, key: str) -> list[Any]:
-        frame = current_frame(f"Template {self._name!r} variables")
+    def _captured_prefix(self, frame: Frame) -> str | None:
         state = frame.objects.get(self)
         if state is None or not state.variables_created:
-            return []
-        import re
-
-        prefix = re.escape(self.variable_scope_name or "")
-        items = collection_items(frame, key, prefix)
-        return [frame.values[i.key] if i.key is not None else i.value for i in items]
-
-    @property
-    def global_variables(self) -> list[Any]:
-        return self._collection(GraphKeys.GLOBAL_VARIABLES)
-
-    @property
-    def trainable_variables(self) -> list[Any]:
-        return self._collection(GraphKeys.TRAINABLE_VARIABLES)
-
-    @property
-    def local_variables(self) -> list[Any]:
-        return self._collection(GraphKeys.LOCAL_VARIABLES)
-
-    @property
-    def variables(self) -> list[Any]:
-        return self.global_variables + self.local_variables
-
-    @property
-    def non_trainable_variables(self) -> list[Any]:
-        trainable = {id(v) for v in self.trainable_variables}
-        return [v for v in self.global_variables if id(v) not in trainable]
-
-    weights = variables
-    trainable_weights = trainable_variables
-    non_trainable_weights = non_trainable_variables
+            return None
+        return self.variable_scope_name or ""
 
 
 def _skip_common_stack_elements(stacktrace: list[str], base_case: list[str]) -> list[str]:

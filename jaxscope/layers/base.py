@@ -17,7 +17,7 @@ from typing import Any
 
 import jax
 
-from jaxscope.collections import GraphKeys, collection_items
+from jaxscope.collections import ScopedVariables
 from jaxscope.frame import Frame, current_frame, maybe_current_frame
 from jaxscope.scope import VariableScope, name_scope, variable_scope
 from jaxscope.variables import get_variable
@@ -42,7 +42,7 @@ class _LayerTrace:
         self.built = False
 
 
-class Layer:
+class Layer(ScopedVariables):
     """Base class of TF1-style layers and RNN cells.
 
     Subclasses implement `build` (create variables with `add_weight`) and
@@ -175,28 +175,8 @@ class Layer:
         trace = frame.objects.get(self) if frame is not None else None
         return trace.scope if trace is not None else None
 
-    def _collection(self, key: str) -> list[Any]:
-        frame = current_frame(f"{self!r} variables")
+    def _captured_prefix(self, frame: Frame) -> str | None:
         trace = frame.objects.get(self)
         if trace is None or trace.scope is None:
-            return []
-        prefix = re.escape(trace.scope.name + "/")
-        items = collection_items(frame, key, prefix)
-        return [frame.values[i.key] if i.key is not None else i.value for i in items]
-
-    @property
-    def variables(self) -> list[Any]:
-        return self._collection(GraphKeys.GLOBAL_VARIABLES)
-
-    @property
-    def trainable_variables(self) -> list[Any]:
-        return self._collection(GraphKeys.TRAINABLE_VARIABLES)
-
-    @property
-    def non_trainable_variables(self) -> list[Any]:
-        trainable = {id(v) for v in self.trainable_variables}
-        return [v for v in self.variables if id(v) not in trainable]
-
-    weights = variables
-    trainable_weights = trainable_variables
-    non_trainable_weights = non_trainable_variables
+            return None
+        return trace.scope.name + "/"
