@@ -51,7 +51,7 @@ from jaxscope.initializers import (
     variance_scaling_initializer,
     zeros_initializer,
 )
-from jaxscope.lift import cond, remat, scan, vmap
+from jaxscope.lift import cond, fori_loop, remat, scan, vmap, while_loop
 from jaxscope.losses import add_loss
 from jaxscope.partitioners import (
     fixed_size_partitioner,
@@ -104,6 +104,7 @@ __all__ = [
     "current_name_scope",
     "filter",
     "fixed_size_partitioner",
+    "fori_loop",
     "get_collection",
     "get_local_variable",
     "get_variable",
@@ -140,5 +141,6 @@ __all__ = [
     "variable_scope",
     "variance_scaling_initializer",
     "vmap",
+    "while_loop",
     "zeros_initializer",
 ]

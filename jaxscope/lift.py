@@ -230,6 +230,122 @@ def _probe_scan(
     return found["carried"], found["losses"], found["specs"], found["used_rng"]
 
 
+# -- while_loop and fori_loop -------------------------------------------------------------------
+def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
+               init_val: Any) -> Any:
+    """``jax.lax.while_loop`` whose body may create, read and assign variables.
+
+    As `scan`: variables are created once (a creation run of the body during
+    ``init``), assignments are carried from iteration to iteration, losses are
+    summed over the iterations. ``cond_fun`` may read variables.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def doubling(x):
+      ...     def body(v):
+      ...         return v * js.get_variable("k", [], initializer=js.constant_initializer(2.0))
+      ...     return js.while_loop(lambda v: v < 100.0, body, x)
+      >>> m = js.transform(doubling)
+      >>> float(m.apply(m.init(0, 3.0), 3.0)[0])
+      192.0
+    """
+    frame = current_frame("js.while_loop")
+
+    def recorded_step(value: Any, _: Any = None) -> tuple[Any, None]:
+        # Every trace of the body also traces cond_fun (its result unused), so that the
+        # variables cond_fun reads are recorded with the body's, in one order.
+        cond_fun(value)
+        return body_fun(value), None
+
+    with _snapshot(frame) as snap:
+        creation: dict[str, Any] = {}
+        if frame.mode is Mode.CREATE:
+            with _lifted(frame, {}, allow_create=True) as lift:
+                recorded_step(init_val)
+            creation = dict(lift.created)
+            carried, loss_names, used_rng = list(lift.assigned), list(lift.losses), lift.used_rng
+            specs = {key: frame.records[key].spec for key in lift.created}
+        else:
+            carried, loss_names, specs, used_rng = _probe_scan(frame, recorded_step, init_val,
+                                                               None)
+        frame.rewind(snap)
+        carry0 = {key: _value_before(frame, creation, specs, key) for key in carried}
+        traced: list[_Effects] = []
+
+        def cond(state: Any) -> Any:
+            value, var_carry, _, _ = state
+            with _snapshot(frame) as before_cond:
+                with _lifted(frame, {**creation, **var_carry}, allow_create=False):
+                    keep_going = cond_fun(value)
+                frame.rewind(before_cond)  # cond_fun only reads: it leaves no trace
+            return keep_going
+
+        def body(state: Any) -> Any:
+            value, var_carry, totals, iteration = state
+            frame.rewind(snap)
+            step = iteration if used_rng else None
+            with _lifted(frame, {**creation, **var_carry}, allow_create=False, step=step) as lf:
+                new_value, _ = recorded_step(value)
+            effects = _Effects(frame, lf)
+            traced.append(effects)
+            new_vars = {key: effects.assigned.get(key, frame.values[key]) for key in carried}
+            new_totals = {name: totals[name] + effects.losses[name] for name in loss_names}
+            return new_value, new_vars, new_totals, iteration + 1
+
+        zeros = _zero_losses(frame, recorded_step, init_val, loss_names, creation, carry0)
+        value, final_vars, totals, _ = jax.lax.while_loop(
+            cond, body, (init_val, carry0, zeros, jnp.zeros((), jnp.int32)))
+        _finish(frame, traced[-1].lift, creation, final_vars, totals)
+    return value
+
+
+def _zero_losses(frame: Frame, f: Callable, init: Any, loss_names: list[str],
+                 creation: dict[str, Any], carry0: dict[str, Any]) -> dict[str, Any]:
+    """Zeros shaped as each loss the body adds (the start of the running totals)."""
+    if not loss_names:
+        return {}
+    found: dict[str, Any] = {}
+
+    def one(value: Any) -> None:
+        with _lifted(frame, {**creation, **carry0}, allow_create=False):
+            f(value, None)
+        found.update({name: frame.losses[name] for name in loss_names})
+
+    snap = frame.snapshot()
+    shapes = jax.eval_shape(lambda v: (one(v), found)[1], init)
+    frame.rewind(snap)
+    return {name: jnp.zeros(s.shape, s.dtype) for name, s in shapes.items()}
+
+
+def fori_loop(lower: int, upper: int, body_fun: Callable[[Any, Any], Any],
+              init_val: Any) -> Any:
+    """``jax.lax.fori_loop`` whose body may use variables (a `scan` over the indices).
+
+    Example:
+      >>> import jaxscope as js
+      >>> def model(x):
+      ...     def body(i, v):
+      ...         return v + i * js.get_variable("w", [], initializer=js.ones_initializer)
+      ...     return js.fori_loop(0, 4, body, x)
+      >>> m = js.transform(model)
+      >>> float(m.apply(m.init(0, 0.0), 0.0)[0])
+      6.0
+    """
+    try:
+        lower, upper = int(lower), int(upper)
+    except (TypeError, jax.errors.ConcretizationTypeError):
+        def cond(state: Any) -> Any:
+            return state[0] < upper
+
+        def body(state: Any) -> Any:
+            i, value = state
+            return i + 1, body_fun(i, value)
+
+        return while_loop(cond, body, (jnp.asarray(lower), init_val))[1]
+    indices = jnp.arange(lower, upper)
+    return scan(lambda value, i: (body_fun(i, value), None), init_val, indices)[0]
+
+
 # -- vmap and remat: created values leave as outputs -----------------------------------------------
 def _run_body(frame: Frame, snap: Snapshot, fn: Callable, args: Sequence[Any],
               traced: list[_Effects], step: Any = None) -> Any:

@@ -255,3 +255,44 @@ def test_raw_transforms_name_the_lifted_form():
     with pytest.raises(js.RawTransformError):
         js.transform(lambda xs: js.vmap(lambda x: jax.lax.scan(body, 0.0, x)[0])(xs)).init(
             0, jnp.ones((2, 3)))
+
+
+def test_while_loop_creates_once_carries_assignments_and_sums_losses():
+    def body(v):
+        k = js.get_variable("k", [], initializer=js.constant_initializer(2.0))
+        js.get_variable("iterations", [], dtype=jnp.int32, trainable=False)
+        js.assign_add("iterations", 1)
+        js.add_loss(jnp.asarray(1.0), name="per_iteration")
+        return v * k
+
+    def model(x):
+        return js.while_loop(lambda v: v < js.get_variable("limit", initializer=100.0),
+                             body, x)
+
+    m = js.transform(model)
+    variables = m.init(0, 3.0)
+    assert sorted(variables["params"]) == ["k", "limit"]
+    # init ran the loop once: 3 -> 6 -> ... -> 192 is six iterations.
+    assert int(variables["state"]["iterations"]) == 6
+    out, aux = jax.jit(m.apply)(variables, 3.0)
+    assert float(out) == 192.0
+    assert int(aux.state["iterations"]) == 12
+    assert float(aux.losses["per_iteration"]) == 6.0
+
+
+def test_fori_loop_static_and_traced_bounds_match_the_python_loop():
+    def body(i, v):
+        return v + i * js.get_variable("w", [], initializer=js.constant_initializer(0.5))
+
+    def static(x):
+        return js.fori_loop(0, 5, body, x)
+
+    def traced(x, n):
+        return js.fori_loop(0, n, body, x)
+
+    m = js.transform(static)
+    variables = m.init(0, 1.0)
+    assert float(m.apply(variables, 1.0)[0]) == 1.0 + 0.5 * 10
+    t = js.transform(traced)
+    out, _ = jax.jit(t.apply)(t.init(0, 1.0, 5), 1.0, 5)
+    assert float(out) == 6.0
