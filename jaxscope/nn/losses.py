@@ -156,8 +156,10 @@ def sparse_softmax_cross_entropy_with_logits(
     with op_scope(name):
         num_classes = logits.shape[-1]
         log_probs = jax.nn.log_softmax(upcast_half(logits), -1)
-        picked = jnp.sum(jax.nn.one_hot(labels, num_classes, dtype=log_probs.dtype) * log_probs,
-                         -1)
+        # A gather (a scatter in the gradient), as hand-written JAX does; clipping keeps -1
+        # from wrapping around to the last class before the NaN below marks it.
+        index = jnp.clip(labels, 0, num_classes - 1)[..., None]
+        picked = jnp.take_along_axis(log_probs, index, axis=-1)[..., 0]
         in_range = (labels >= 0) & (labels < num_classes)
         return jnp.where(in_range, -picked, jnp.nan).astype(logits.dtype)
 
