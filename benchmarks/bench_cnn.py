@@ -31,14 +31,8 @@ README.md beside this file explains the tables.
 from __future__ import annotations
 
 import argparse
-import datetime
-import gc
 import importlib.util
 import os
-import platform
-import shlex
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -48,20 +42,22 @@ import flax.linen as nn
 import jax
 import jax.extend.core
 import jax.numpy as jnp
-import jaxlib
-import numpy as np
-from _report import write_section
-from bench_core import (
+from _measure import (
     block_ratio_range,
-    cpu_name,
+    count_diff,
     flops_of,
+    fmt_iqr,
+    goal_table,
+    header_lines,
     hlo_stats,
+    interleaved_calls,
     max_abs_diff,
-    source_digest,
-    stats,
+    normalized_hlo,
+    run_main,
+    signed,
     table,
+    timed_compile,
 )
-from bench_rnn import fmt_iqr, normalized_hlo, signed
 from jax import lax
 
 import jaxscope as js
@@ -348,55 +344,11 @@ def count_primitives(closed: Any) -> Counter[str]:
 def compile_case(impl: str, kind: str, weights: Any, x: jax.Array, y: jax.Array
                  ) -> dict[str, Any]:
     """Lower and compile ``impl``'s jitted function once: times, flops, HLO, jaxpr."""
-    fn = jax.jit(make_fn(impl, kind))
-    gc.collect()
-    c0, t0 = time.process_time(), time.perf_counter()
-    lowered = fn.lower(weights, x, y)
-    c1 = time.process_time()
-    compiled = lowered.compile()
-    c2, t2 = time.process_time(), time.perf_counter()
+    compiled, times = timed_compile(jax.jit(make_fn(impl, kind)), weights, x, y)
     text = compiled.as_text()
-    return {"fn": compiled, "lower": c1 - c0, "compile": c2 - c1, "total_wall": t2 - t0,
+    return {"fn": compiled, **times,
             "flops": flops_of(compiled), "hlo": hlo_stats(text), "norm": normalized_hlo(text),
             "jaxpr": count_primitives(jax.make_jaxpr(make_fn(impl, kind))(weights, x, y))}
-
-
-def interleaved_timing(fns: dict[str, Callable[[], Any]], n_calls: int, warmup: int,
-                       blocks: int = 10) -> dict[str, dict[str, Any]]:
-    """Per-call wall and process-CPU seconds of each thunk, calls interleaved one by one.
-
-    As ``bench_core.interleaved_calls`` (one call + ``block_until_ready`` per sample, order
-    reversed every other round, 10 blocks of consecutive calls for the ratio's range), but the
-    starting function also rotates every two rounds, so every function takes every position,
-    and the raw samples are kept: ``paired`` is the per-round ratio of each function's wall
-    time to the first function's (the same round, seconds apart), robust to slow drift.
-    """
-    names = list(fns)
-    for _ in range(warmup):
-        for name in names:
-            jax.block_until_ready(fns[name]())
-    wall: dict[str, list[float]] = {name: [] for name in names}
-    cpu: dict[str, list[float]] = {name: [] for name in names}
-    gc.collect()
-    for i in range(n_calls):
-        k = (i // 2) % len(names)
-        order = names[k:] + names[:k]
-        for name in order if i % 2 == 0 else reversed(order):
-            c0, t0 = time.process_time(), time.perf_counter()
-            jax.block_until_ready(fns[name]())
-            t1, c1 = time.perf_counter(), time.process_time()
-            wall[name].append(t1 - t0)
-            cpu[name].append(c1 - c0)
-    size = max(1, n_calls // blocks)
-
-    def summary(s: list[float]) -> dict[str, Any]:
-        return {**stats(s), "blocks": [float(np.median(s[j:j + size]))
-                                       for j in range(0, n_calls, size)]}
-
-    base = wall[names[0]]
-    return {name: {"wall": summary(wall[name]), "cpu": summary(cpu[name]),
-                   "paired": stats([a / b for a, b in zip(wall[name], base)])}
-            for name in names}
 
 
 # -- 1. compiled modules and steady state --------------------------------------------------------
@@ -444,7 +396,7 @@ def bench(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
         n_calls = (20 if quick else 400) if kind == "forward" else (10 if quick else 250)
         thunks = {impl: (lambda f=cases[impl]["fn"], w=weights[impl]: f(w, x, y))
                   for impl in IMPLS}
-        timing = interleaved_timing(thunks, n_calls, warmup=3 if quick else 10)
+        timing = interleaved_calls(thunks, n_calls, warmup=3 if quick else 10, rotate=True)
         for impl in IMPLS:
             rows[impl].update(timing[impl])
         out[kind] = {"rows": rows, "n_calls": n_calls}
@@ -455,31 +407,13 @@ def bench(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
 
 # -- report -------------------------------------------------------------------------------------
 def report_header(args: argparse.Namespace, res: dict[str, Any], elapsed: float) -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    mode = "QUICK mode: few repeats, indicative only" if args.quick else "full run"
-    load = res["load"]
     return [
-        "# jaxscope CNN benchmark (TF CIFAR-10 tutorial model)",
-        "",
-        f"Generated by `benchmarks/bench_cnn.py` ({mode}); `benchmarks/README.md` explains "
-        "the tables.",
-        "",
-        f"* date: {now}",
-        f"* command: `{shlex.join([sys.executable, *sys.argv])}` (from the repository root)",
-        f"* machine: {cpu_name()}, {os.cpu_count()} logical CPUs, "
-        f"{platform.system()} {platform.release()}; JAX backend `{jax.default_backend()}`",
-        f"* load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f} — the machine "
-        "is shared; wall-clock numbers include time the process waited for a CPU",
-        f"* Python {platform.python_version()}, jax {jax.__version__}, jaxlib "
-        f"{jaxlib.__version__}, flax {flax.__version__} (**flax.linen**), jaxscope "
-        f"{js.__version__}, numpy {np.__version__}",
-        f"* XLA_FLAGS=`{os.environ.get('XLA_FLAGS', '')}`; no persistent compilation cache "
-        f"(`jax_compilation_cache_dir` = {jax.config.jax_compilation_cache_dir}); clocks "
-        "`time.process_time` (process CPU) and `time.perf_counter` (wall)",
-        f"* jaxscope source digest (sha256 of jaxscope/*.py, sorted): {source_digest()} — the "
-        "package is edited in parallel; this identifies the code measured",
-        f"* total benchmark time: {elapsed:.0f} s",
-        "",
+        *header_lines(
+            "jaxscope CNN benchmark (TF CIFAR-10 tutorial model)", "bench_cnn.py", args.quick,
+            res["load"], elapsed, f"flax {flax.__version__} (**flax.linen**)",
+            "; no persistent compilation cache (`jax_compilation_cache_dir` = "
+            f"{jax.config.jax_compilation_cache_dir}); clocks `time.process_time` (process "
+            "CPU) and `time.perf_counter` (wall)"),
         "The model: the TF CIFAR-10 tutorial's `inference()` — conv1 5×5×3×64 + bias, ReLU → "
         "max_pool 3×3 stride 2 SAME → LRN (depth_radius 4, bias 1, alpha 0.001/9, beta 0.75) "
         "→ conv2 5×5×64×64 + bias, ReLU → LRN → max_pool → local3 2304→384 ReLU → local4 "
@@ -630,13 +564,6 @@ def kind_goals(kind: str, rows_d: dict[str, dict[str, Any]]) -> list[tuple[str, 
 
 def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
-
-
-def count_diff(a: Counter[str], b: Counter[str]) -> str:
-    """``a`` − ``b`` as ``+2 reshape, −1 gather``; ``none`` when equal."""
-    parts = [f"{n:+d} {k}".replace("-", "−", 1) for k, n in sorted((k, a[k] - b[k])
-                                                                   for k in a | b) if n]
-    return ", ".join(parts) if parts else "none"
 
 
 # Causes of the jaxpr differences between jaxscope and a hand-written function computing the
@@ -792,45 +719,23 @@ def report(args: argparse.Namespace, res: dict[str, Any], elapsed: float) -> tup
     goals: list[tuple[str, bool | None, str]] = []
     out = report_header(args, res, elapsed)
     out += report_steady(res, goals)
-    goal_table = table(["goal", "met", "detail"], [
-        [g, {True: "yes", False: "**NO**", None: "within noise"}[ok], d] for g, ok, d in goals])
     findings = report_findings(res, goals)
-    out += ["## Goals", "", goal_table, "", *findings]
+    out += ["## Goals", "", goal_table(goals), "", *findings]
     return "\n".join(out), goals
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="batch 8, few repeats (<1 min); prints the report, writes only "
-                        "with --out")
-    parser.add_argument("--out", default=None,
-                        help="Markdown file whose section 'cnn' receives the report (default: "
-                        "benchmarks/RESULTS.md for a full run, nowhere for --quick; '-' for "
-                        "nowhere); other sections of the file are kept")
-    args = parser.parse_args(argv)
-    out_path = args.out
-    if out_path is None and not args.quick:
-        out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-
-    start = time.perf_counter()
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - start:5.1f} s] {msg}", file=sys.stderr, flush=True)
-
-    load0 = os.getloadavg()[0]
+def measure(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     res: dict[str, Any] = {"quick": args.quick}
     log("compiled modules and steady-state step time")
     res["steady"] = bench(args.quick, log)
     res["batch"] = res["steady"]["batch"]
-    res["load"] = (load0, os.getloadavg()[0])
-    elapsed = time.perf_counter() - start
-    text, goals = report(args, res, elapsed)
-    print(text)
-    if out_path and out_path != "-":
-        write_section(out_path, "cnn", text)
-        log(f"wrote section 'cnn' of {out_path}")
-    log(f"done in {elapsed:.0f} s; goals met: {sum(ok is True for _, ok, _ in goals)}/{len(goals)}")
+    return res
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_main("cnn", __doc__.split("\n")[0], argv, measure, report,
+             quick_help="batch 8, few repeats (<1 min); prints the report, writes only "
+             "with --out")
 
 
 if __name__ == "__main__":

@@ -27,19 +27,10 @@ initializer for every library (``jax.nn.initializers.normal(0.1)``) and zero bia
 from __future__ import annotations
 
 import argparse
-import cProfile
-import datetime
 import gc
-import hashlib
 import os
-import platform
-import pstats
 import re
-import shlex
-import statistics
-import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,9 +39,20 @@ import flax.linen as nn
 import haiku as hk
 import jax
 import jax.numpy as jnp
-import jaxlib
-import numpy as np
-from _report import write_section
+from _measure import (
+    PACKAGE,
+    block_ratio_range,
+    flops_of,
+    goal_table,
+    header_lines,
+    hlo_stats,
+    interleaved_calls,
+    max_abs_diff,
+    profile_stats,
+    run_main,
+    stats,
+    table,
+)
 from jax import lax
 
 import jaxscope as js
@@ -241,12 +243,6 @@ FLAX_DENSE_NAMES = {"w": "kernel", "b": "bias"}
 
 
 # -- measurement helpers -------------------------------------------------------------------------
-def stats(samples: Sequence[float]) -> dict[str, float]:
-    q = np.percentile(samples, [25, 50, 75])
-    return {"median": float(q[1]), "q1": float(q[0]), "q3": float(q[2]),
-            "min": float(min(samples)), "max": float(max(samples)), "n": len(samples)}
-
-
 def time_eval_shape(init: Callable, rng: jax.Array, x: jax.Array) -> tuple[float, float, Any]:
     """(process CPU seconds, wall seconds, result) of one abstract trace of ``init``.
 
@@ -257,97 +253,6 @@ def time_eval_shape(init: Callable, rng: jax.Array, x: jax.Array) -> tuple[float
     c0, t0 = time.process_time(), time.perf_counter()
     out = jax.eval_shape(lambda r, a: init(r, a), rng, x)
     return time.process_time() - c0, time.perf_counter() - t0, out
-
-
-def interleaved_calls(
-    fns: dict[str, Callable[[], Any]], n_calls: int, warmup: int = 20, blocks: int = 10
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per-call wall and process-CPU time (s) of each thunk, calls interleaved one by one.
-
-    Each sample is one call followed by ``jax.block_until_ready`` on its result. The order
-    alternates (forward, reversed) every round so neither function always goes first. Samples
-    are also split into ``blocks`` consecutive blocks in time; per-block medians give the
-    spread of the ratios. Returns ``{name: {"wall": stats, "cpu": stats}}``.
-    """
-    names = list(fns)
-    for _ in range(warmup):
-        for name in names:
-            jax.block_until_ready(fns[name]())
-    wall: dict[str, list[float]] = {name: [] for name in names}
-    cpu: dict[str, list[float]] = {name: [] for name in names}
-    gc.collect()
-    clock, cpu_clock = time.perf_counter, time.process_time
-    for i in range(n_calls):
-        for name in names if i % 2 == 0 else reversed(names):
-            fn = fns[name]
-            c0, t0 = cpu_clock(), clock()
-            jax.block_until_ready(fn())
-            t1, c1 = clock(), cpu_clock()
-            wall[name].append(t1 - t0)
-            cpu[name].append(c1 - c0)
-    size = max(1, n_calls // blocks)
-
-    def summary(s: list[float]) -> dict[str, Any]:
-        block_medians = [statistics.median(s[j:j + size]) for j in range(0, n_calls, size)]
-        return {**stats(s), "blocks": block_medians}
-
-    return {name: {"wall": summary(wall[name]), "cpu": summary(cpu[name])} for name in names}
-
-
-def block_ratio_range(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
-    ratios = [x / y for x, y in zip(a["blocks"], b["blocks"])]
-    return min(ratios), max(ratios)
-
-
-_HEADER = re.compile(r"^(ENTRY\s+)?%?[\w.\-]+\s.*\{\s*$")
-
-
-def hlo_stats(text: str) -> dict[str, Any]:
-    """Count instructions of an optimized HLO module's text (``compiled.as_text()``).
-
-    A computation starts with an unindented header line ending in ``{`` (``%fused_computation
-    (...) -> ... {`` or ``ENTRY %main (...) -> ... {``) and ends with a line ``}``. Every
-    non-empty line between them is one instruction (``%name = type opcode(...)``, including
-    ``parameter`` and ``ROOT`` lines). Module attributes, FileNames/StackFrames tables and
-    metadata are not counted.
-    """
-    total = entry = computations = 0
-    opcodes: Counter[str] = Counter()
-    entry_ops: Counter[str] = Counter()
-    inside = is_entry = False
-    for line in text.splitlines():
-        if not inside:
-            if not line.startswith(" ") and _HEADER.match(line) and "->" in line:
-                inside, is_entry = True, line.startswith("ENTRY")
-                computations += 1
-            continue
-        stripped = line.strip()
-        if stripped == "}":
-            inside = False
-            continue
-        if not stripped or " = " not in stripped:
-            continue
-        rhs = stripped.split(" = ", 1)[1]
-        match = re.search(r"\s([a-z][a-z0-9\-]*)\(", " " + rhs)
-        opcode = match.group(1) if match else "?"
-        total += 1
-        opcodes[opcode] += 1
-        if is_entry:
-            entry += 1
-            entry_ops[opcode] += 1
-    return {"total": total, "entry": entry, "computations": computations,
-            "opcodes": opcodes, "entry_opcodes": entry_ops}
-
-
-def flops_of(compiled: Any) -> float:
-    cost = compiled.cost_analysis()
-    if isinstance(cost, (list, tuple)):
-        cost = cost[0]
-    return float(cost.get("flops", float("nan")))
-
-
-def max_abs_diff(a: Any, b: Any) -> float:
-    return float(jnp.max(jnp.abs(jnp.asarray(a) - jnp.asarray(b))))
 
 
 def fmt_us(seconds: float) -> str:
@@ -586,12 +491,9 @@ def bench_eager(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
 
 
 # -- profiles ------------------------------------------------------------------------------------
-_PACKAGE = os.path.dirname(os.path.abspath(js.__file__)) + os.sep
-
-
 def _short(filename: str) -> str:
-    if filename.startswith(_PACKAGE):
-        return "jaxscope/" + filename[len(_PACKAGE):]
+    if filename.startswith(PACKAGE):
+        return "jaxscope/" + filename[len(PACKAGE):]
     if "site-packages/" in filename:
         return filename.split("site-packages/", 1)[1]
     stdlib = re.search(r"lib/python3\.\d+/(.*)$", filename)
@@ -606,21 +508,12 @@ def run_profile(stmt: Callable[[], Any]) -> dict[str, Any]:
     which cProfile charges to whatever function happens to run — do not blur the
     per-function attribution. The timed benchmarks above keep the GC on.
     """
-    profiler = cProfile.Profile(time.process_time)
-    gc.collect()
-    gc.disable()
-    try:
-        profiler.enable()
-        stmt()
-        profiler.disable()
-    finally:
-        gc.enable()
-    raw = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    raw = profile_stats(stmt)
     rows = []
     for (filename, lineno, func), (_, ncalls, tottime, cumtime, _) in raw.items():
         rows.append({"func": f"{_short(filename)}:{lineno}({func})", "key": (func, lineno),
                      "ncalls": ncalls, "tottime": tottime, "cumtime": cumtime,
-                     "jaxscope": filename.startswith(_PACKAGE)})
+                     "jaxscope": filename.startswith(PACKAGE)})
     total = sum(r["tottime"] for r in rows)
     own = sum(r["tottime"] for r in rows if r["jaxscope"])
     return {"rows": rows, "total": total, "jaxscope_own": own}
@@ -646,32 +539,6 @@ def scaling_rows(small: dict[str, Any], large: dict[str, Any], n_small: int, n_l
 
 
 # -- report --------------------------------------------------------------------------------------
-def source_digest() -> str:
-    digest = hashlib.sha256()
-    for name in sorted(os.listdir(_PACKAGE)):
-        if name.endswith(".py"):
-            with open(os.path.join(_PACKAGE, name), "rb") as f:
-                digest.update(name.encode() + b"\0" + f.read())
-    return digest.hexdigest()[:12]
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def profile_table(rows: Sequence[dict[str, Any]]) -> str:
     return table(["function", "calls", "own ms", "cumulative ms"], [
         [f"`{r['func']}`", str(r["ncalls"]), f"{r['tottime'] * 1e3:.1f}",
@@ -688,33 +555,13 @@ def us_iqr(s: dict[str, float]) -> str:
 
 
 def report_header(args: argparse.Namespace, res: dict[str, Any], elapsed: float) -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    cmd = shlex.join([sys.executable, *sys.argv])
-    load0, load1 = res["load"]
-    mode = "QUICK mode: few repeats, indicative only" if args.quick else "full run"
     return [
-        "# jaxscope core benchmarks",
-        "",
-        f"Generated by `benchmarks/bench_core.py` ({mode}); `benchmarks/README.md` explains "
-        "the tables.",
-        "",
-        f"* date: {now}",
-        f"* command: `{cmd}` (from the repository root)",
-        f"* machine: {cpu_name()}, {os.cpu_count()} logical CPUs, "
-        f"{platform.system()} {platform.release()}; JAX backend `{jax.default_backend()}`",
-        f"* load average (1 min) at start / end: {load0:.1f} / {load1:.1f} — the machine is "
-        "shared; wall-clock numbers include time the process waited for a CPU",
-        f"* Python {platform.python_version()}, jax {jax.__version__}, jaxlib "
-        f"{jaxlib.__version__}, dm-haiku {hk.__version__}, flax {flax.__version__} "
-        "(**flax.linen** API: `nn.Module`, `@nn.compact`, `self.param`, `nn.Dense`; not NNX), "
-        f"jaxscope {js.__version__}, numpy {np.__version__}",
-        f"* XLA_FLAGS=`{os.environ.get('XLA_FLAGS', '')}`; Python GC enabled, `gc.collect()` "
-        "before each measurement series; clocks `time.process_time` (process CPU) and "
-        "`time.perf_counter` (wall)",
-        f"* jaxscope source digest (sha256 of jaxscope/*.py, sorted): {source_digest()} — the "
-        "package is edited in parallel; this identifies the code measured",
-        f"* total benchmark time: {elapsed:.0f} s",
-        "",
+        *header_lines(
+            "jaxscope core benchmarks", "bench_core.py", args.quick, res["load"], elapsed,
+            f"dm-haiku {hk.__version__}, flax {flax.__version__} (**flax.linen** API: "
+            "`nn.Module`, `@nn.compact`, `self.param`, `nn.Dense`; not NNX)",
+            "; Python GC enabled, `gc.collect()` before each measurement series; clocks "
+            "`time.process_time` (process CPU) and `time.perf_counter` (wall)"),
         "Every library computes the same function: same shapes, ReLU, weights from "
         "`jax.nn.initializers.normal(0.1)` (Haiku: the same function fed `hk.next_rng_key()`), "
         "zero biases. Parts 2 and 3 run every library on the very same weight arrays; the "
@@ -1053,32 +900,12 @@ def report(args: argparse.Namespace, res: dict[str, Any], elapsed: float) -> tup
     out += report_init(res, goals)
     out += report_compiled(res, goals)
     out += report_eager(res, goals)
-    goal_table = table(["goal", "met", "detail"], [
-        [g, {True: "yes", False: "**NO**", None: "within noise"}[ok], detail]
-        for g, ok, detail in goals])
-    out += ["## Goals", "", goal_table, ""]
+    out += ["## Goals", "", goal_table(goals), ""]
     out += report_profiles(res, goals)
     return "\n".join(out), goals
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="few repeats (<1 min); prints the report, writes only with --out")
-    parser.add_argument("--out", default=None,
-                        help="Markdown file whose section 'core' receives the report (default: "
-                        "benchmarks/RESULTS.md for a full run, nowhere for --quick; '-' for "
-                        "nowhere); other sections of the file are kept")
-    args = parser.parse_args(argv)
-    out_path = args.out
-    if out_path is None and not args.quick:
-        out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
-    start = time.perf_counter()
-    load0 = os.getloadavg()[0]
+def measure(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     res: dict[str, Any] = {}
     log("1. init trace overhead")
     res["init"] = bench_init(args.quick, log)
@@ -1115,14 +942,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     res["profiles"]["scaling"] = scaling_rows(
         res["profiles"]["init_small"], res["profiles"]["init_large"], 2 * depths[0],
         2 * depths[1])
-    res["load"] = (load0, os.getloadavg()[0])
-    elapsed = time.perf_counter() - start
-    text, goals = report(args, res, elapsed)
-    print(text)
-    if out_path and out_path != "-":
-        write_section(out_path, "core", text)
-        log(f"wrote section 'core' of {out_path}")
-    log(f"done in {elapsed:.0f} s; goals met: {sum(ok is True for _, ok, _ in goals)}/{len(goals)}")
+    return res
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_main("core", __doc__.split("\n")[0], argv, measure, report, stamped=False)
 
 
 if __name__ == "__main__":

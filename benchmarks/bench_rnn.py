@@ -28,16 +28,7 @@ extra tracing time goes (cProfile). README.md beside this file explains the tabl
 from __future__ import annotations
 
 import argparse
-import cProfile
-import datetime
-import gc
 import os
-import platform
-import pstats
-import re
-import shlex
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -47,19 +38,25 @@ import flax.linen as nn
 import haiku as hk
 import jax
 import jax.numpy as jnp
-import jaxlib
 import numpy as np
-from _report import write_section
-from bench_core import (
+from _measure import (
+    PACKAGE,
     block_ratio_range,
-    cpu_name,
+    count_diff,
     flops_of,
+    fmt_iqr,
+    goal_table,
+    header_lines,
     hlo_stats,
     interleaved_calls,
     max_abs_diff,
-    source_digest,
+    normalized_hlo,
+    profile_stats,
+    run_main,
+    signed,
     stats,
     table,
+    timed_compile,
 )
 
 import jaxscope as js
@@ -195,44 +192,8 @@ def make_weights() -> tuple[dict[str, Any], jax.Array]:
 def lower_compile(impl: str, kind: str, weights: Any, x: Any) -> dict[str, float]:
     """Process-CPU and wall seconds of ``lower`` (trace + StableHLO) and ``compile`` (XLA),
     and the optimized module's HLO instruction count."""
-    fn = make_fn(impl, kind)
-    gc.collect()
-    c0, t0 = time.process_time(), time.perf_counter()
-    lowered = fn.lower(weights, x)
-    c1, t1 = time.process_time(), time.perf_counter()
-    compiled = lowered.compile()
-    c2, t2 = time.process_time(), time.perf_counter()
-    return {"lower": c1 - c0, "compile": c2 - c1, "total": c2 - c0,
-            "lower_wall": t1 - t0, "compile_wall": t2 - t1, "total_wall": t2 - t0,
-            "hlo": hlo_stats(compiled.as_text())["total"]}
-
-
-_NAME = re.compile(r"%[\w.\-]+")
-_METADATA = re.compile(r",?\s*metadata=\{[^}]*\}")
-_HEADER = re.compile(r"^(ENTRY\s+)?%?[\w.\-]+\s.*\{\s*$")
-_PARAM_NAME = re.compile(r"[\w.\-]+: ")
-
-
-def normalized_hlo(text: str) -> list[str]:
-    """An optimized HLO module's computations; metadata and parameter names dropped, names
-    of computations and instructions numbered in order of appearance.
-
-    Two modules with equal normalized text run the same instructions on the same shapes.
-    """
-    names: dict[str, str] = {}
-    lines, inside = [], False
-    for line in text.splitlines():
-        if not inside:
-            if not line.startswith(" ") and _HEADER.match(line) and "->" in line:
-                inside = True
-                line = _PARAM_NAME.sub("", line)  # `(p__kernel__.1: f32[...], ...)`
-            else:
-                continue
-        elif line.strip() == "}":
-            inside = False
-        line = _METADATA.sub("", line)
-        lines.append(_NAME.sub(lambda m: names.setdefault(m.group(0), f"%v{len(names)}"), line))
-    return lines
+    compiled, times = timed_compile(make_fn(impl, kind), weights, x)
+    return {**times, "hlo": hlo_stats(compiled.as_text())["total"]}
 
 
 def jaxpr_summary(closed: Any) -> dict[str, Any]:
@@ -250,30 +211,14 @@ def jaxpr_summary(closed: Any) -> dict[str, Any]:
     return {"outer": outer, "body": body, "body_inputs": body_inputs}
 
 
-def counter_diff(a: Counter[str], b: Counter[str]) -> str:
-    """``a`` − ``b`` as ``+2 slice, −1 iota``; ``none`` when equal."""
-    parts = [f"{n:+d} {k}" for k, n in sorted((k, a[k] - b[k]) for k in a | b) if n]
-    return ", ".join(parts).replace("-", "−") if parts else "none"
-
-
 def profile_lower(impl: str, weights: Any, x: Any) -> dict[str, Any]:
     """cProfile (process-CPU clock, GC off) of one lowering of the jitted forward."""
     fn = make_fn(impl, "forward")
-    profiler = cProfile.Profile(time.process_time)
-    gc.collect()
-    gc.disable()
-    try:
-        profiler.enable()
-        fn.lower(weights, x)
-        profiler.disable()
-    finally:
-        gc.enable()
-    package = os.path.dirname(os.path.abspath(js.__file__)) + os.sep
-    raw = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    raw = profile_stats(lambda: fn.lower(weights, x))
     rows = []
     for (filename, lineno, func), (_, ncalls, tottime, cumtime, _) in raw.items():
-        inside = filename.startswith(package)
-        short = "jaxscope/" + filename[len(package):] if inside else os.path.basename(filename)
+        inside = filename.startswith(PACKAGE)
+        short = "jaxscope/" + filename[len(PACKAGE):] if inside else os.path.basename(filename)
         rows.append({"func": f"{short}:{lineno}({func})", "name": func, "ncalls": ncalls,
                      "tottime": tottime, "cumtime": cumtime, "jaxscope": inside})
     return {"rows": rows, "total": sum(r["tottime"] for r in rows),
@@ -282,11 +227,6 @@ def profile_lower(impl: str, weights: Any, x: Any) -> dict[str, Any]:
 
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1e3:.0f}"
-
-
-def fmt_iqr(s: dict[str, float], scale: float = 1e3, digits: int = 2) -> str:
-    return (f"{s['median'] * scale:.{digits}f} ({s['q1'] * scale:.{digits}f}–"
-            f"{s['q3'] * scale:.{digits}f})")
 
 
 # -- 1. compile time -----------------------------------------------------------------------------
@@ -357,30 +297,13 @@ def bench_steady(weights: dict[str, Any], x: jax.Array, quick: bool,
 # -- report --------------------------------------------------------------------------------------
 def report_header(args: argparse.Namespace, load: tuple[float, float], elapsed: float
                   ) -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    mode = "QUICK mode: few repeats, indicative only" if args.quick else "full run"
     return [
-        "# jaxscope RNN benchmark (LSTM)",
-        "",
-        f"Generated by `benchmarks/bench_rnn.py` ({mode}); `benchmarks/README.md` explains "
-        "the tables.",
-        "",
-        f"* date: {now}",
-        f"* command: `{shlex.join([sys.executable, *sys.argv])}` (from the repository root)",
-        f"* machine: {cpu_name()}, {os.cpu_count()} logical CPUs, "
-        f"{platform.system()} {platform.release()}; JAX backend `{jax.default_backend()}`",
-        f"* load average (1 min) at start / end: {load[0]:.1f} / {load[1]:.1f} — the machine "
-        "is shared; wall-clock numbers include time the process waited for a CPU",
-        f"* Python {platform.python_version()}, jax {jax.__version__}, jaxlib "
-        f"{jaxlib.__version__}, dm-haiku {hk.__version__}, flax {flax.__version__} "
-        f"(**flax.linen**), jaxscope {js.__version__}, numpy {np.__version__}",
-        f"* XLA_FLAGS=`{os.environ.get('XLA_FLAGS', '')}`; no persistent compilation cache "
-        f"(`jax_compilation_cache_dir` = {jax.config.jax_compilation_cache_dir}); clocks "
-        "`time.process_time` (process CPU) and `time.perf_counter` (wall)",
-        f"* jaxscope source digest (sha256 of jaxscope/*.py, sorted): {source_digest()} — the "
-        "package is edited in parallel; this identifies the code measured",
-        f"* total benchmark time: {elapsed:.0f} s",
-        "",
+        *header_lines(
+            "jaxscope RNN benchmark (LSTM)", "bench_rnn.py", args.quick, load, elapsed,
+            f"dm-haiku {hk.__version__}, flax {flax.__version__} (**flax.linen**)",
+            "; no persistent compilation cache (`jax_compilation_cache_dir` = "
+            f"{jax.config.jax_compilation_cache_dir}); clocks `time.process_time` (process "
+            "CPU) and `time.perf_counter` (wall)"),
         "The model: one LSTM layer with TF1 `BasicLSTMCell` semantics — `gates = concat([x_t, "
         "h]) @ kernel + bias`, kernel `[in + units, 4·units]`, split into `i, j, f, o`; "
         "`c = c·σ(f + 1.0) + σ(i)·tanh(j)`, `h = tanh(c)·σ(o)` — over a batch-major sequence "
@@ -562,10 +485,6 @@ EXTRA_CAUSES = {
 }
 
 
-def signed(value: float) -> str:
-    return f"{round(value):+d}".replace("-", "−")
-
-
 def explain_extras(js_ops: Counter[str], hand_ops: Counter[str]) -> str:
     extra = [k for k in sorted(js_ops | hand_ops) if js_ops[k] != hand_ops[k]]
     causes = [f"{k}: {EXTRA_CAUSES[k]}" for k in extra if k in EXTRA_CAUSES]
@@ -595,11 +514,11 @@ def report_findings(res: dict[str, Any], goals: list) -> list[str]:
             f"* **jaxpr, {kind}** (`jax.make_jaxpr` of the jitted function): outside the "
             f"scans jaxscope has {sum(js_s['outer'].values())} equations, hand "
             f"{sum(hand_s['outer'].values())} (jaxscope − hand: "
-            f"{counter_diff(js_s['outer'], hand_s['outer'])}); inside the scan bodies "
+            f"{count_diff(js_s['outer'], hand_s['outer'])}); inside the scan bodies "
             f"{sum(js_s['body'].values())} vs {sum(hand_s['body'].values())} "
-            f"({counter_diff(js_s['body'], hand_s['body'])}); scan body inputs "
+            f"({count_diff(js_s['body'], hand_s['body'])}); scan body inputs "
             f"{sum(js_s['body_inputs'].values())} vs {sum(hand_s['body_inputs'].values())} "
-            f"({counter_diff(js_s['body_inputs'], hand_s['body_inputs'])})."
+            f"({count_diff(js_s['body_inputs'], hand_s['body_inputs'])})."
         )
         if kind == KINDS[0]:
             why = explain_extras(js_s["outer"] + js_s["body"], hand_s["outer"] + hand_s["body"])
@@ -612,7 +531,7 @@ def report_findings(res: dict[str, Any], goals: list) -> list[str]:
                      "the loop): any step-time difference between them is noise.")
         else:
             line += (" The optimized modules **differ**; opcodes jaxscope − hand: "
-                     + counter_diff(rows["jaxscope"]["hlo"]["opcodes"],
+                     + count_diff(rows["jaxscope"]["hlo"]["opcodes"],
                                     rows["hand"]["hlo"]["opcodes"]) + ".")
         out.append(line)
     for kind in KINDS:
@@ -673,32 +592,12 @@ def report(args: argparse.Namespace, res: dict[str, Any], elapsed: float) -> tup
     out = report_header(args, res["load"], elapsed)
     out += report_compile(res, goals)
     out += report_steady(res, goals)
-    goal_table = table(["goal", "met", "detail"], [
-        [g, {True: "yes", False: "**NO**", None: "within noise"}[ok], d] for g, ok, d in goals])
     findings = report_findings(res, goals)
-    out += ["## Goals", "", goal_table, "", *findings]
+    out += ["## Goals", "", goal_table(goals), "", *findings]
     return "\n".join(out), goals
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="few repeats (<1 min); prints the report, writes only with --out")
-    parser.add_argument("--out", default=None,
-                        help="Markdown file whose section 'rnn' receives the report (default: "
-                        "benchmarks/RESULTS.md for a full run, nowhere for --quick; '-' for "
-                        "nowhere); other sections of the file are kept")
-    args = parser.parse_args(argv)
-    out_path = args.out
-    if out_path is None and not args.quick:
-        out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-
-    start = time.perf_counter()
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - start:5.1f} s] {msg}", file=sys.stderr, flush=True)
-
-    load0 = os.getloadavg()[0]
+def measure(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     weights, x = make_weights()
     res: dict[str, Any] = {"quick": args.quick}
     log("1. compile time")
@@ -709,14 +608,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     res["profile"] = {impl: profile_lower(impl, weights[impl], x) for impl in ("hand", "jaxscope")}
     split_grad = jax.jit(jax.grad(lambda p, a: jnp.sum(hand_split_lstm(p, a))))
     res["split_flops"] = flops_of(split_grad.lower(weights["hand"], x).compile())
-    res["load"] = (load0, os.getloadavg()[0])
-    elapsed = time.perf_counter() - start
-    text, goals = report(args, res, elapsed)
-    print(text)
-    if out_path and out_path != "-":
-        write_section(out_path, "rnn", text)
-        log(f"wrote section 'rnn' of {out_path}")
-    log(f"done in {elapsed:.0f} s; goals met: {sum(ok is True for _, ok, _ in goals)}/{len(goals)}")
+    return res
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_main("rnn", __doc__.split("\n")[0], argv, measure, report)
 
 
 if __name__ == "__main__":
