@@ -1,4 +1,5 @@
-"""Lifted transforms: `scan`, `vmap`, `remat`, `cond` whose bodies may call `get_variable`.
+"""Lifted transforms: `scan`, `vmap`, `remat`, `cond`, `while_loop`, `fori_loop` whose
+bodies may call `get_variable`.
 
 A raw JAX transform traces its body into a function of its own: a variable
 created there would be a tracer that escapes, and an assignment or a loss made
@@ -6,8 +7,8 @@ there would be lost. The lifted forms run the body inside a `Lift` of the
 frame, which makes every variable the body uses an input from outside, and
 every value the body changes an output:
 
-* variables the body *creates* are made outside the loop once (`scan`, `cond`:
-  a creation run on one step during ``init``, as Haiku does) or leave the
+* variables the body *creates* are made outside the loop once (`scan`, `cond`,
+  `while_loop`: a creation run of one step during ``init``, as Haiku does) or leave the
   transform as unbatched outputs (`vmap`, `remat`), and are shared by every step;
 * variables the body *assigns* are carried through the loop (`scan`) or leave
   as outputs, and land in ``aux.variables``;
