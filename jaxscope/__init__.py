@@ -14,7 +14,7 @@ Example:
   ['dense/w']
 """
 
-from jaxscope import initializers, layers, nn, regularizers, rnn
+from jaxscope import initializers, layers, nn, regularizers, rnn, train
 from jaxscope.assign import assign, assign_add, assign_sub
 from jaxscope.collections import (
     GraphKeys,
@@ -132,6 +132,7 @@ __all__ = [
     "rnn",
     "scan",
     "summary",
+    "train",
     "trainable_variables",
     "transform",
     "truncated_normal_initializer",

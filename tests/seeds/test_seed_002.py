@@ -1,7 +1,7 @@
 """Seed 002, a practical tour: every code block as a jaxscope test.
 
 Variables by dtype, `get_variable` initializers, constants as initial values, assign /
-assign_add, checkpoints (skipped until issue 4 brings `js.train.Saver`), `trainable=False`
+assign_add, checkpoints with `js.train.Saver`, `trainable=False`
 for transfer learning, picking variables by scope for two optimizers (GAN), scoping layers,
 `Variable` vs `get_variable` naming, reuse, and the `name_scope` caveat.
 """
@@ -26,8 +26,6 @@ from seedlib import (
 )
 
 import jaxscope as js
-
-CHECKPOINTS = "checkpoints: issue 4"
 
 
 # -- Variables: rank 0, 1, 2 ---------------------------------------------------------------------
@@ -281,24 +279,92 @@ def test_seed002_restore_block_needs_no_initializer_when_values_are_given():
         np.testing.assert_array_equal(v2, -np.ones(5))
 
 
-def test_seed002_checkpoint_save_all_variables_with_saver():
-    pytest.skip(CHECKPOINTS)
+def _v1_v2(initializer=js.zeros_initializer):
+    """Seed 002's checkpoint model: v1 [3] and v2 [5]; one step increments v1, decrements v2."""
+    v1 = js.get_variable("v1", shape=[3], initializer=initializer)
+    v2 = js.get_variable("v2", shape=[5], initializer=initializer)
+    return v1, v2
 
 
-def test_seed002_checkpoint_restore_all_variables_with_saver():
-    pytest.skip(CHECKPOINTS)
+def _inc_dec():
+    v1, v2 = _v1_v2()
+    js.assign("v1", v1 + 1)  # inc_v1 = v1.assign(v1+1)
+    js.assign("v2", v2 - 1)  # dec_v2 = v2.assign(v2-1)
 
 
-def test_seed002_checkpoint_save_and_restore_a_subset():
-    pytest.skip(CHECKPOINTS)
+def test_seed002_checkpoint_save_all_variables_with_saver(tmp_path):
+    model = js.transform(_inc_dec)
+    variables = model.init(jax.random.key(0))  # init ran inc/dec once: v1 = 1, v2 = -1
+    saver = js.train.Saver()
+    save_path = saver.save(variables, str(tmp_path / "model.ckpt"))
+    assert save_path == str(tmp_path / "model.ckpt")
+    restored = js.train.Saver().restore(save_path)
+    np.testing.assert_array_equal(restored["params"]["v1"], np.ones(3))
+    np.testing.assert_array_equal(restored["params"]["v2"], -np.ones(5))
 
 
-def test_seed002_checkpoint_load_latest_and_save_every_n_steps_with_global_step():
-    pytest.skip(CHECKPOINTS)
+def test_seed002_checkpoint_restore_all_variables_with_saver(tmp_path):
+    save_path = js.train.Saver().save(js.transform(_inc_dec).init(0), str(tmp_path / "model.ckpt"))
+    # "We do not need to provide initializer": the restored values replace any init.
+    model = js.transform(lambda: _v1_v2(initializer=None))
+    fresh = model.init(jax.random.key(1))
+    restored = js.train.Saver().restore(save_path, fresh)
+    (v1, v2), _ = model.apply(restored)
+    assert v1.tolist() == [1.0] * 3 and v2.tolist() == [-1.0] * 5
 
 
-def test_seed002_transfer_learning_loadmodel_from_checkpoint():
-    pytest.skip(CHECKPOINTS)
+def test_seed002_checkpoint_save_and_restore_a_subset(tmp_path):
+    save_path = js.train.Saver().save(js.transform(_inc_dec).init(0), str(tmp_path / "model.ckpt"))
+    model = js.transform(_v1_v2)
+    variables = model.init(0)  # "Initialize v1 since the saver will not."
+    restored = js.train.Saver({"v2": "v2"}).restore(save_path, variables)
+    assert restored["params"]["v1"].tolist() == [0.0] * 3
+    assert restored["params"]["v2"].tolist() == [-1.0] * 5
+
+
+def test_seed002_checkpoint_load_latest_and_save_every_n_steps_with_global_step(tmp_path):
+    checkpoint_dir = tmp_path / "checkpoint"
+    checkpoint_dir.mkdir()
+    model = js.transform(_inc_dec)
+    saver = js.train.Saver()
+
+    def loadmodel(variables):
+        ckpt = js.train.get_checkpoint_state(str(checkpoint_dir))
+        if ckpt and ckpt.model_checkpoint_path:
+            return True, saver.restore(ckpt.model_checkpoint_path, variables)
+        return False, variables
+
+    loaded, variables = loadmodel(model.init(0))
+    assert not loaded
+    for i in range(3001):
+        if i % 1000 == 0:
+            saver.save(variables, str(checkpoint_dir / "model"), global_step=i)
+        if i < 3:
+            _, aux = model.apply(variables)
+            variables = aux.variables
+    assert js.train.latest_checkpoint(str(checkpoint_dir)) == str(checkpoint_dir / "model-3000")
+    loaded, restored = loadmodel(model.init(0))
+    assert loaded
+    assert restored["params"]["v1"].tolist() == [4.0] * 3  # 1 from init + 3 steps
+
+
+def test_seed002_transfer_learning_loadmodel_from_checkpoint(tmp_path):
+    def cnn(x):
+        freezed_W = js.get_variable("CNN_W", [5, 5, 3, 32], trainable=False,
+                                    initializer=js.truncated_normal_initializer(stddev=0.02))
+        head = js.get_variable("head", [32, 2])
+        return jnp.tensordot(x, freezed_W, 3) @ head
+
+    model = js.transform(cnn)
+    x = jnp.ones((5, 5, 3))
+    trained = model.init(jax.random.key(0), x)
+    save_path = js.train.Saver().save(trained, str(tmp_path / "model.ckpt"))
+    restored = js.train.Saver().restore(save_path, model.init(jax.random.key(1), x))
+    np.testing.assert_array_equal(restored["state"]["CNN_W"], trained["state"]["CNN_W"])
+    # The frozen layer is not trained: gradients exist for the params only.
+    grads = jax.grad(lambda p: jnp.sum(model.apply({"params": p, "state": restored["state"]},
+                                                   x)[0]))(restored["params"])
+    assert list(grads) == ["head"]
 
 
 # -- Trainable / non-trainable parameters --------------------------------------------------------
