@@ -33,6 +33,7 @@ from jaxscope.train.tf_checkpoint import (
     load_checkpoint,
     read_checkpoint_state,
 )
+from jaxscope.train.warm_start import init_from_checkpoint
 
 __all__ = [
     "CheckpointError",
@@ -46,6 +47,7 @@ __all__ = [
     "TFCheckpointStringError",
     "TFCheckpointUnsupportedError",
     "get_checkpoint_state",
+    "init_from_checkpoint",
     "is_tf_checkpoint",
     "latest_checkpoint",
     "list_variables",

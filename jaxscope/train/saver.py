@@ -584,7 +584,7 @@ class Saver:
             wanted: set[str] | None = set(self._names)
         else:
             wanted = set(flat) if variables is not None else None
-        tensors, collections, all_names = _load(save_path, wanted)
+        tensors, collections, all_names = read_tensors(save_path, wanted)
         if self._names is not None:
             mapping = dict(self._names)
         elif variables is not None:
@@ -628,7 +628,7 @@ class Saver:
         return out
 
 
-def _load(
+def read_tensors(
     save_path: str, names: set[str] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
     """Tensors (those in ``names``, or all), their collections (empty when unknown) and
