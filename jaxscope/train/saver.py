@@ -565,8 +565,13 @@ class Saver:
         self,
         save_path: str | os.PathLike[str],
         variables: Mapping[str, Mapping[str, Any]] | None = None,
+        shardings: Mapping[str, Any] | None = None,
     ) -> dict[str, dict[str, jax.Array]]:
         """Read a checkpoint by prefix; return new variables (the input is not changed).
+
+        ``shardings`` places restored arrays: ``{"params": {name: sharding}, ...}`` (the
+        structure of the variables) or a flat ``{name: sharding}``; arrays it does not
+        name go to the default device. Saving gathers sharded arrays into whole tensors.
 
         With ``variables``: every variable in ``var_list`` (all of ``variables`` when
         var_list is None) is replaced by the checkpoint's value, after checking its shape
@@ -625,7 +630,21 @@ class Saver:
                 )
             value = jnp.asarray(array, dtype=jax.dtypes.canonicalize_dtype(array.dtype))
             out[collection][var_name] = value
+        if shardings:
+            _place(out, shardings)
         return out
+
+
+def _place(variables: dict[str, dict[str, Any]], shardings: Mapping[str, Any]) -> None:
+    """Put each restored array on the sharding named for it (nested or flat mapping)."""
+    nested = set(shardings) <= set(COLLECTIONS) and all(
+        isinstance(v, Mapping) for v in shardings.values())
+    for collection in COLLECTIONS:
+        table = shardings.get(collection, {}) if nested else shardings
+        for name, value in variables[collection].items():
+            sharding = table.get(name)
+            if sharding is not None:
+                variables[collection][name] = jax.device_put(value, sharding)
 
 
 def read_tensors(
