@@ -35,7 +35,7 @@ import os
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -64,6 +64,7 @@ _META_COLLECTIONS = "jaxscope.collections"
 _META_CRC = "jaxscope.crc32"
 _META_HEADER_CRC = "jaxscope.header_crc32"
 _MAX_HEADER = 100 * 1024 * 1024
+_ALL_NAMES = "__jaxscope_all_names__"  # in-memory only: read_tensors' list of every tensor
 
 
 class CheckpointError(ValueError):
@@ -194,10 +195,18 @@ def _header_crc(header: Mapping[str, Any]) -> int:
     return zlib.crc32(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode())
 
 
-def _read_safetensors(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Read and verify a safetensors file; any damage raises `CorruptCheckpointError`."""
-    with open(path, "rb") as f:
-        data = f.read()
+def _read_safetensors(
+    path: str, convert: Callable[[np.ndarray], Any] | None = None,
+    keep: set[str] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read and verify a safetensors file; any damage raises `CorruptCheckpointError`.
+
+    Tensors are read one at a time into their own buffer, checked, and passed through
+    ``convert`` (e.g. to a device array) before the next is read, so a restore holds the
+    restored arrays plus one tensor, never the whole file twice. Every tensor is
+    verified; only those in ``keep`` (all when None) are returned. The returned
+    metadata lists all tensor names under a private key.
+    """
 
     def corrupt(why: str) -> CorruptCheckpointError:
         return CorruptCheckpointError(
@@ -205,61 +214,74 @@ def _read_safetensors(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]
             "Restore an older checkpoint (see `all_model_checkpoint_paths`) or save again."
         )
 
-    if len(data) < 8:
-        raise corrupt(f"only {len(data)} bytes, shorter than the 8-byte header length")
-    n = int.from_bytes(data[:8], "little")
-    if n > _MAX_HEADER or 8 + n > len(data):
-        raise corrupt(f"header length {n} does not fit in the file's {len(data)} bytes")
-    try:
-        header = json.loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise corrupt(f"the JSON header does not parse ({e})") from None
-    if not isinstance(header, dict):
-        raise corrupt("the JSON header is not an object")
-    metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise corrupt("__metadata__ is not a map of strings")
-    body = memoryview(data)[8 + n :]
-    spans: list[tuple[int, int, str]] = []
-    tensors: dict[str, np.ndarray] = {}
-    for name, entry in header.items():
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < 8:
+            raise corrupt(f"only {size} bytes, shorter than the 8-byte header length")
+        n = int.from_bytes(f.read(8), "little")
+        if n > _MAX_HEADER or 8 + n > size:
+            raise corrupt(f"header length {n} does not fit in the file's {size} bytes")
         try:
-            dtype = _DTYPES[entry["dtype"]]
-            shape = tuple(int(d) for d in entry["shape"])
-            begin, end = (int(o) for o in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise corrupt(f"bad header entry for tensor {name!r}: {entry!r}") from None
-        if any(d < 0 for d in shape) or end - begin != math.prod(shape) * dtype.itemsize:
-            raise corrupt(f"tensor {name!r}: offsets {begin}..{end} do not fit shape {shape}")
-        if begin < 0 or end > len(body):
-            raise corrupt(f"tensor {name!r} ends at byte {end}, past the data's {len(body)} bytes")
-        spans.append((begin, end, name))
-        tensors[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(shape)
-    position = 0
-    for begin, end, name in sorted(spans):
-        if begin != position:
-            raise corrupt(f"tensor {name!r} starts at byte {begin}, expected {position}")
-        position = end
-    if position != len(body):
-        raise corrupt(f"{len(body) - position} bytes after the last tensor")
-    if _META_FORMAT in metadata or _META_COLLECTIONS in metadata:  # written by jaxscope
-        for key in (_META_HEADER_CRC, _META_CRC):
-            if key not in metadata:
-                raise corrupt(f"the {key} entry is missing from its metadata")
-    if _META_HEADER_CRC in metadata:
-        whole = {"__metadata__": metadata, **header}
-        if metadata[_META_HEADER_CRC] != str(_header_crc(whole)):
-            raise corrupt("checksum mismatch in the header")
-    if _META_CRC in metadata:
-        try:
-            crc = json.loads(metadata[_META_CRC])
-        except ValueError:
-            raise corrupt("the checksum table does not parse") from None
-        for name, array in tensors.items():
-            actual = zlib.crc32(array.reshape(-1).view(np.uint8)) if array.size else 0
-            if crc.get(name) != actual:
-                raise corrupt(f"checksum mismatch in tensor {name!r}")
-    return tensors, metadata
+            header = json.loads(f.read(n).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise corrupt(f"the JSON header does not parse ({e})") from None
+        if not isinstance(header, dict):
+            raise corrupt("the JSON header is not an object")
+        metadata = header.pop("__metadata__", None) or {}
+        if not isinstance(metadata, dict) or not all(
+                isinstance(v, str) for v in metadata.values()):
+            raise corrupt("__metadata__ is not a map of strings")
+        body_size = size - 8 - n
+        spans: list[tuple[int, int, str, np.dtype, tuple[int, ...]]] = []
+        for name, entry in header.items():
+            try:
+                dtype = _DTYPES[entry["dtype"]]
+                shape = tuple(int(d) for d in entry["shape"])
+                begin, end = (int(o) for o in entry["data_offsets"])
+            except (KeyError, TypeError, ValueError):
+                raise corrupt(f"bad header entry for tensor {name!r}: {entry!r}") from None
+            if any(d < 0 for d in shape) or end - begin != math.prod(shape) * dtype.itemsize:
+                raise corrupt(f"tensor {name!r}: offsets {begin}..{end} do not fit shape {shape}")
+            if begin < 0 or end > body_size:
+                raise corrupt(
+                    f"tensor {name!r} ends at byte {end}, past the data's {body_size} bytes")
+            spans.append((begin, end, name, dtype, shape))
+        spans.sort(key=lambda span: span[0])
+        position = 0
+        for begin, end, name, _, _ in spans:
+            if begin != position:
+                raise corrupt(f"tensor {name!r} starts at byte {begin}, expected {position}")
+            position = end
+        if position != body_size:
+            raise corrupt(f"{body_size - position} bytes after the last tensor")
+        if _META_FORMAT in metadata or _META_COLLECTIONS in metadata:  # written by jaxscope
+            for key in (_META_HEADER_CRC, _META_CRC):
+                if key not in metadata:
+                    raise corrupt(f"the {key} entry is missing from its metadata")
+        if _META_HEADER_CRC in metadata:
+            whole = {"__metadata__": metadata, **header}
+            if metadata[_META_HEADER_CRC] != str(_header_crc(whole)):
+                raise corrupt("checksum mismatch in the header")
+        crc = None
+        if _META_CRC in metadata:
+            try:
+                crc = json.loads(metadata[_META_CRC])
+            except ValueError:
+                raise corrupt("the checksum table does not parse") from None
+        tensors: dict[str, Any] = {}
+        for begin, end, name, dtype, shape in spans:  # in file order: one sequential read
+            array = np.empty(shape, dtype)
+            raw = array.reshape(-1).view(np.uint8)
+            if f.readinto(memoryview(raw)) != end - begin:
+                raise corrupt(f"tensor {name!r} is cut short")
+            if crc is not None:
+                actual = zlib.crc32(raw) if array.size else 0
+                if crc.get(name) != actual:
+                    raise corrupt(f"checksum mismatch in tensor {name!r}")
+            if keep is None or name in keep:
+                tensors[name] = convert(array) if convert is not None else array
+    metadata = {**metadata, _ALL_NAMES: list(header)}
+    return {name: tensors[name] for name in header if name in tensors}, metadata
 
 
 # --------------------------------------------------------------------------- state file
@@ -589,7 +611,7 @@ class Saver:
             wanted: set[str] | None = set(self._names)
         else:
             wanted = set(flat) if variables is not None else None
-        tensors, collections, all_names = read_tensors(save_path, wanted)
+        tensors, collections, all_names = read_tensors(save_path, wanted, _to_device)
         if self._names is not None:
             mapping = dict(self._names)
         elif variables is not None:
@@ -635,6 +657,10 @@ class Saver:
         return out
 
 
+def _to_device(array: np.ndarray) -> jax.Array:
+    return jnp.asarray(array, dtype=jax.dtypes.canonicalize_dtype(array.dtype))
+
+
 def _place(variables: dict[str, dict[str, Any]], shardings: Mapping[str, Any]) -> None:
     """Put each restored array on the sharding named for it (nested or flat mapping)."""
     nested = set(shardings) <= set(COLLECTIONS) and all(
@@ -648,8 +674,9 @@ def _place(variables: dict[str, dict[str, Any]], shardings: Mapping[str, Any]) -
 
 
 def read_tensors(
-    save_path: str, names: set[str] | None = None
-) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+    save_path: str, names: set[str] | None = None,
+    convert: Callable[[np.ndarray], Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """Tensors (those in ``names``, or all), their collections (empty when unknown) and
     the names of all tensors in the checkpoint at a prefix."""
     if os.path.exists(save_path + EXTENSION):
@@ -673,7 +700,7 @@ def read_tensors(
             f"(neither {save_path + EXTENSION} nor {save_path}.index exists). "
             "Pass the prefix that Saver.save or latest_checkpoint returned."
         )
-    tensors, metadata = _read_safetensors(file)
+    tensors, metadata = _read_safetensors(file, convert, names)
     collections: dict[str, str] = {}
     if _META_COLLECTIONS in metadata:
         try:
@@ -686,4 +713,4 @@ def read_tensors(
             raise CorruptCheckpointError(
                 f"Checkpoint file {file} is corrupt: bad collection table."
             )
-    return tensors, collections, list(tensors)
+    return tensors, collections, list(metadata.get(_ALL_NAMES, tensors))
