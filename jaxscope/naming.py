@@ -118,21 +118,13 @@ class ScopeCounts:
         self._marks += 1
         return len(self._journal)
 
-    def rewind(self, checkpoint: int) -> None:
-        """Undo every change since `checkpoint`, and keep recording."""
+    def restore(self, checkpoint: int) -> None:
+        """Undo every change since `checkpoint` (TF1: restore the snapshot) and stop recording."""
         journal = self._journal
         while len(journal) > checkpoint:
             name, old = journal.pop()
             self._counts[name] = old
-
-    def release(self) -> None:
-        """Stop the recording that the matching `checkpoint` started."""
         self._marks -= 1
-
-    def restore(self, checkpoint: int) -> None:
-        """Undo every change since `checkpoint` (TF1: restore the snapshot) and stop recording."""
-        self.rewind(checkpoint)
-        self.release()
 
     def copy(self) -> ScopeCounts:
         """An independent copy (for lifted transforms, which rewind in any order)."""
