@@ -1,8 +1,9 @@
 """Checkpoints, as TF1's ``tf.train``: a safe `Saver`, and TF1 checkpoints read without TensorFlow.
 
 `Saver` writes safetensors files atomically and keeps TF1's ``checkpoint`` state
-file; `Saver.restore` and `load_checkpoint` also read checkpoints written by
-TensorFlow 1 (``.index`` + ``.data-*``), checksums verified.
+file; `Saver.restore`, `load_checkpoint`, `list_variables` and `init_from_checkpoint`
+read those and checkpoints written by TensorFlow 1 (``.index`` + ``.data-*``), every
+checksum verified. Every error here is a `CheckpointError`.
 
 Example:
   >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
@@ -13,14 +14,10 @@ Example:
   True
 """
 
-from jaxscope.train.saver import (
-    CheckpointError,
-    CheckpointState,
-    CorruptCheckpointError,
-    Saver,
-    get_checkpoint_state,
-    latest_checkpoint,
-)
+from jaxscope.train.errors import CheckpointError, CheckpointNotFoundError, CorruptCheckpointError
+from jaxscope.train.reader import list_variables, load_checkpoint
+from jaxscope.train.saver import Saver
+from jaxscope.train.state import CheckpointState, get_checkpoint_state, latest_checkpoint
 from jaxscope.train.tf_checkpoint import (
     TFCheckpointChecksumError,
     TFCheckpointCorruptError,
@@ -29,14 +26,13 @@ from jaxscope.train.tf_checkpoint import (
     TFCheckpointStringError,
     TFCheckpointUnsupportedError,
     is_tf_checkpoint,
-    list_variables,
-    load_checkpoint,
     read_checkpoint_state,
 )
 from jaxscope.train.warm_start import init_from_checkpoint
 
 __all__ = [
     "CheckpointError",
+    "CheckpointNotFoundError",
     "CheckpointState",
     "CorruptCheckpointError",
     "Saver",

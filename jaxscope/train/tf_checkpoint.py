@@ -39,6 +39,12 @@ from typing import Union
 import numpy as np
 
 from jaxscope.train._crc32c import crc32c, unmask
+from jaxscope.train.errors import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    CorruptCheckpointError,
+)
+from jaxscope.train.state import STATE_FILENAME, read_state_file
 
 __all__ = [
     "TFCheckpointChecksumError",
@@ -58,11 +64,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 # --------------------------------------------------------------------------- errors
 
 
-class TFCheckpointError(ValueError):
-    """Base class of the ``ValueError`` s raised when reading a TF checkpoint."""
+class TFCheckpointError(CheckpointError):
+    """Base class of the errors (``ValueError`` s) raised when reading a TF checkpoint."""
 
 
-class TFCheckpointCorruptError(TFCheckpointError):
+class TFCheckpointCorruptError(TFCheckpointError, CorruptCheckpointError):
     """A checkpoint file is truncated or malformed (bad magic, offsets, varints...)."""
 
 
@@ -74,7 +80,7 @@ class TFCheckpointUnsupportedError(TFCheckpointError):
     """The checkpoint uses a feature this reader does not handle (e.g. Snappy)."""
 
 
-class TFCheckpointNotFoundError(FileNotFoundError):
+class TFCheckpointNotFoundError(CheckpointNotFoundError):
     """A checkpoint file (``.index``, a data shard or ``checkpoint``) is missing."""
 
 
@@ -574,53 +580,6 @@ class _Bundle:
 # --------------------------------------------------------------------------- public API
 
 
-def _unescape_text_string(s: str, path: str) -> str:
-    """Undo C-style escapes of a protobuf text-format string body."""
-    out = bytearray()
-    i = 0
-    simple = {
-        "n": 10,
-        "t": 9,
-        "r": 13,
-        "a": 7,
-        "b": 8,
-        "f": 12,
-        "v": 11,
-        "\\": 92,
-        "'": 39,
-        '"': 34,
-        "?": 63,
-    }
-    while i < len(s):
-        c = s[i]
-        if c != "\\":
-            out += c.encode("utf-8")
-            i += 1
-            continue
-        i += 1
-        if i >= len(s):
-            raise TFCheckpointCorruptError(f"{path}: dangling backslash in a string")
-        c = s[i]
-        if c in simple:
-            out.append(simple[c])
-            i += 1
-        elif c in "01234567":
-            j = i
-            while j < len(s) and j < i + 3 and s[j] in "01234567":
-                j += 1
-            out.append(int(s[i:j], 8) & 0xFF)
-            i = j
-        elif c in "xX":
-            j = i + 1
-            while j < len(s) and j < i + 3 and s[j] in "0123456789abcdefABCDEF":
-                j += 1
-            out.append(int(s[i + 1 : j], 16))
-            i = j
-        else:
-            raise TFCheckpointCorruptError(f"{path}: unknown escape \\{c} in a string")
-    return out.decode("utf-8", errors="surrogateescape")
-
-
 def read_checkpoint_state(directory: PathLike) -> tuple[str | None, list[str]]:
     """Parse the text ``checkpoint`` state file of a checkpoint directory.
 
@@ -639,40 +598,11 @@ def read_checkpoint_state(directory: PathLike) -> tuple[str | None, list[str]]:
     (True, ['model.ckpt-1', 'model.ckpt-2'])
     """
     directory = os.fspath(directory)
-    path = os.path.join(directory, "checkpoint")
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise TFCheckpointNotFoundError(f"checkpoint state file not found: {path}") from None
-
-    def resolve(p: str) -> str:
-        return p if os.path.isabs(p) else os.path.join(directory, p)
-
-    latest: str | None = None
-    all_paths: list[str] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        fname, sep, value = line.partition(":")
-        if not sep:
-            raise TFCheckpointCorruptError(
-                f"{path}:{lineno}: expected 'field: value', got {line!r}"
-            )
-        fname, value = fname.strip(), value.strip()
-        if fname not in ("model_checkpoint_path", "all_model_checkpoint_paths"):
-            continue
-        if len(value) < 2 or value[0] not in "\"'" or value[-1] != value[0]:
-            raise TFCheckpointCorruptError(
-                f"{path}:{lineno}: expected a quoted string, got {value!r}"
-            )
-        s = resolve(_unescape_text_string(value[1:-1], path))
-        if fname == "model_checkpoint_path":
-            latest = s
-        else:
-            all_paths.append(s)
-    return latest, all_paths
+    found = read_state_file(directory)
+    if found is None:
+        path = os.path.join(directory, STATE_FILENAME)
+        raise TFCheckpointNotFoundError(f"checkpoint state file not found: {path}")
+    return found
 
 
 def is_tf_checkpoint(prefix: PathLike) -> bool:

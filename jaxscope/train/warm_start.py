@@ -10,7 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxscope.errors import did_you_mean
-from jaxscope.train.saver import CheckpointError, latest_checkpoint, read_tensors
+from jaxscope.train.errors import CheckpointNotFoundError
+from jaxscope.train.reader import read_tensors
+from jaxscope.train.state import latest_checkpoint
 from jaxscope.values import canonical_dtype
 
 Variables = dict[str, dict[str, Any]]
@@ -70,7 +72,7 @@ def init_from_checkpoint(
     if os.path.isdir(prefix):
         latest = latest_checkpoint(prefix)
         if latest is None:
-            raise CheckpointError(f"No checkpoint found in directory {prefix}.")
+            raise CheckpointNotFoundError(f"No checkpoint found in directory {prefix}.")
         prefix = latest
     where = {name: part for part in ("params", "state") for name in variables[part]}
     pairs = _pairs(assignment_map, list(where))

@@ -10,14 +10,13 @@ import subprocess
 import sys
 import textwrap
 import time
-import types
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxscope.train.saver import (
+from jaxscope.train import (
     CheckpointError,
     CheckpointState,
     CorruptCheckpointError,
@@ -463,19 +462,22 @@ def test_unsupported_dtype(tmp_path):
 
 
 def test_restore_tf1_checkpoint_via_reader(tmp_path, monkeypatch):
-    fake = types.ModuleType("jaxscope.train.tf_checkpoint")
+    from jaxscope.train import tf_checkpoint
+
     seen = []
+    held = {
+        "conv1/weights": np.ones((2, 2), np.float32),
+        "global_step": np.array(100, np.int64),
+        "bn/moving_mean": np.zeros(2, np.float32),
+    }
 
-    def load_checkpoint(prefix):
+    def load_checkpoint(prefix, names=None):
         seen.append(prefix)
-        return {
-            "conv1/weights": np.ones((2, 2), np.float32),
-            "global_step": np.array(100, np.int64),
-            "bn/moving_mean": np.zeros(2, np.float32),
-        }
+        return {name: held[name] for name in names}
 
-    fake.load_checkpoint = load_checkpoint  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "jaxscope.train.tf_checkpoint", fake)
+    monkeypatch.setattr(tf_checkpoint, "load_checkpoint", load_checkpoint)
+    monkeypatch.setattr(tf_checkpoint, "list_variables",
+                        lambda prefix: sorted((k, v.shape) for k, v in held.items()))
     prefix = str(tmp_path / "model.ckpt-100")
     open(prefix + ".index", "wb").close()
     out = Saver().restore(prefix)
@@ -515,7 +517,7 @@ CHILD = textwrap.dedent(
     """
     import os, sys
     import jax.numpy as jnp
-    from jaxscope.train.saver import Saver
+    from jaxscope.train import Saver
     folder, mode = sys.argv[1], sys.argv[2]
     saver = Saver()
     good = {"params": {"w": jnp.full((4,), 1.0)}, "state": {"step": jnp.array(1)}}
@@ -569,7 +571,7 @@ KILL_CHILD = textwrap.dedent(
     """
     import os, sys
     import numpy as np
-    from jaxscope.train.saver import Saver
+    from jaxscope.train import Saver
     folder = sys.argv[1]
     saver = Saver(max_to_keep=2)
     step = 0

@@ -1,0 +1,129 @@
+"""Read any checkpoint by its prefix: jaxscope's safetensors files or TensorFlow 1's bundles.
+
+A *prefix* names a checkpoint as TF1 does (``dir/model.ckpt-100``): jaxscope's file is
+``prefix.safetensors``, TF1's are ``prefix.index`` and ``prefix.data-*``. A directory
+means the latest checkpoint its ``checkpoint`` state file names.
+
+>>> import os, tempfile, jax.numpy as jnp
+>>> from jaxscope.train import Saver, list_variables, load_checkpoint
+>>> folder = tempfile.mkdtemp()
+>>> _ = Saver().save({"params": {"dense/kernel": jnp.ones((2, 3))}}, folder + "/model.ckpt", 9)
+>>> list_variables(folder)
+[('dense/kernel', (2, 3))]
+>>> load_checkpoint(folder)["dense/kernel"].sum()
+np.float32(6.0)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
+
+import numpy as np
+
+from jaxscope.train import _safetensors, tf_checkpoint
+from jaxscope.train.errors import CheckpointNotFoundError, CorruptCheckpointError
+from jaxscope.train.state import latest_checkpoint
+
+__all__ = ["list_variables", "load_checkpoint", "read_tensors"]
+
+EXTENSION = ".safetensors"
+COLLECTIONS = ("params", "state")
+COLLECTIONS_KEY = "jaxscope.collections"
+
+PathLike = str | os.PathLike[str]
+
+
+def _locate(path: PathLike) -> tuple[str, str]:
+    """``(kind, where)``: ("safetensors", file) or ("tf1", prefix); raises when neither."""
+    path = os.fspath(path)
+    if os.path.isdir(path) and not os.path.exists(path + EXTENSION):
+        latest = latest_checkpoint(path)
+        if latest is None:
+            raise CheckpointNotFoundError(
+                f"No checkpoint found in directory {path} (its `checkpoint` state file is "
+                "missing or names no existing checkpoint)."
+            )
+        path = latest
+    if os.path.isfile(path + EXTENSION):
+        return "safetensors", path + EXTENSION
+    if path.endswith(EXTENSION) and os.path.isfile(path):
+        return "safetensors", path
+    if tf_checkpoint.is_tf_checkpoint(path):
+        return "tf1", path
+    raise CheckpointNotFoundError(
+        f"The passed save_path is not a valid checkpoint: {path} "
+        f"(neither {path + EXTENSION} nor {path}.index exists). "
+        "Pass the prefix that Saver.save or latest_checkpoint returned."
+    )
+
+
+def _collections(file: str, metadata: dict[str, str]) -> dict[str, str]:
+    if COLLECTIONS_KEY not in metadata:
+        return {}
+    try:
+        table = json.loads(metadata[COLLECTIONS_KEY])
+    except ValueError:
+        table = None
+    if not isinstance(table, dict) or not set(table.values()) <= set(COLLECTIONS):
+        raise CorruptCheckpointError(f"Checkpoint file {file} is corrupt: bad collection table.")
+    return table
+
+
+def read_tensors(
+    path: PathLike,
+    names: Collection[str] | None = None,
+    convert: Callable[[np.ndarray], Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """``(tensors, collections, all names)`` of a checkpoint.
+
+    ``tensors`` holds those in ``names`` (all when None) passed through ``convert``;
+    ``collections`` maps names to ``"params"``/``"state"`` (empty when the checkpoint
+    does not say: TF1's). Only the tensors asked for are read.
+    """
+    kind, where = _locate(path)
+    if kind == "safetensors":
+        tensors, metadata, all_names = _safetensors.read(where, names, convert)
+        return tensors, _collections(where, metadata), all_names
+    available = sorted(name for name, _ in tf_checkpoint.list_variables(where))
+    # read only what is asked for: a TF1 checkpoint may hold string tensors besides
+    wanted = available if names is None else sorted(set(available) & set(names))
+    loaded = tf_checkpoint.load_checkpoint(where, wanted)
+    if convert is not None:
+        loaded = {name: convert(value) for name, value in loaded.items()}
+    return loaded, {}, available
+
+
+def load_checkpoint(
+    path: PathLike, names: Iterable[str] | None = None, *, allow_strings: bool = False
+) -> dict[str, np.ndarray]:
+    """``{name: numpy array}`` of a jaxscope or TF1 checkpoint (prefix, file or directory).
+
+    A jaxscope checkpoint is memory-mapped: the arrays are read-only views of the file,
+    its pages shared with the kernel's page cache, each checksum verified on the way.
+    A TF1 checkpoint is read as `jaxscope.train.tf_checkpoint.load_checkpoint` does
+    (partitioned variables reassembled, CRC-32C verified; ``allow_strings`` returns
+    string tensors as ``bytes`` objects). Raises ``KeyError`` for a name not held.
+    """
+    kind, where = _locate(path)
+    if kind == "tf1":
+        return tf_checkpoint.load_checkpoint(where, names, allow_strings=allow_strings)
+    wanted = None if names is None else list(names)
+    tensors, _, _ = _safetensors.read_mapped(where, wanted)
+    for name in wanted or ():
+        if name not in tensors:
+            raise KeyError(f"tensor {name!r} not found in checkpoint {where!r}")
+    return tensors
+
+
+def list_variables(path: PathLike) -> list[tuple[str, tuple[int, ...]]]:
+    """``[(name, shape)]`` of every tensor in a jaxscope or TF1 checkpoint, sorted by name.
+
+    Reads only the header (jaxscope) or the index (TF1), not the tensors.
+    """
+    kind, where = _locate(path)
+    if kind == "tf1":
+        return tf_checkpoint.list_variables(where)
+    return sorted((name, shape) for name, _, shape in _safetensors.read_layout(where))
