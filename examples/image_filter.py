@@ -5,15 +5,17 @@ is around it: `js.transform` turns the model into two pure functions, `init` (cr
 the variables, returns them as a dict) and `apply` (runs the model on given variables),
 so training is plain JAX + optax.
 
-Run:  python examples/image_filter.py
+Run:  python examples/image_filter.py [--steps 200]
 """
 
+import argparse
 import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from tqdm import tqdm
 
 import jaxscope as js
 
@@ -55,14 +57,26 @@ def model(image1, image2):
     return result1, result2
 
 
-def main():
-    rng = np.random.default_rng(0)
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200, help="training steps (default 200)")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's step size")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the images and variables")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error("--steps must be at least 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rng = np.random.default_rng(args.seed)
     # Two batches of two 16x16 images with 32 channels, as the guide's [5, 5, 32, 32] kernels need.
     image1 = jnp.asarray(rng.standard_normal([2, 16, 16, 32]), jnp.float32)
     image2 = jnp.asarray(rng.standard_normal([2, 16, 16, 32]), jnp.float32)
 
     # init runs the model once to create the variables: 4 of them, not 8.
-    variables = model.init(jax.random.key(0), image1, image2)
+    variables = model.init(jax.random.key(args.seed), image1, image2)
     print(js.summary(variables))
 
     # apply runs it on those variables; both calls read the same four.
@@ -86,7 +100,7 @@ def main():
             (result2 - jax.nn.relu(image2)) ** 2
         )
 
-    optimizer = optax.adam(3e-3)
+    optimizer = optax.adam(args.learning_rate)
 
     @jax.jit
     def train_step(params, opt_state):
@@ -96,11 +110,12 @@ def main():
 
     params = variables["params"]
     opt_state = optimizer.init(params)
-    print()
-    for step in range(31):
-        params, opt_state, loss = train_step(params, opt_state)
-        if step % 10 == 0:
-            print(f"step {step:2d}  loss {float(loss):.4f}")
+    first_loss = loss = None
+    with tqdm(range(args.steps), desc="training", unit="step") as bar:
+        for _ in bar:
+            params, opt_state, loss = train_step(params, opt_state)
+            first_loss = float(loss) if first_loss is None else first_loss
+            bar.set_postfix(loss=f"{float(loss):.4f}")
 
     # variable_scope also names operations: the compiled code carries TF1-style op names
     # (the second call's name scopes are conv1_1, conv2_1; its variables are shared).
@@ -109,6 +124,7 @@ def main():
     print("\nop names in the compiled HLO:")
     for name in op_names:
         print("  " + name)
+    print(f"\nfinal: loss {float(loss):.4f} after {args.steps} steps (from {first_loss:.4f})")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
-"""Every script in examples/ runs as a newcomer would run it, and shows its variables.
+"""Every script in examples/ starts as a newcomer would start it.
 
-Each example is started in a fresh interpreter (`python examples/NAME.py`), must exit 0
-within a generous time limit, and must print the `js.summary` table of its model.
+Each example has its own test in ``tests/examples/`` that runs it with tiny settings and
+checks the figure it reports; here every script must answer ``--help`` and the README's
+main example must show what the README promises.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -16,14 +17,13 @@ import pytest
 
 EXAMPLES_DIR = pathlib.Path(__file__).resolve().parents[2] / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py"))
-TIMEOUT_SECONDS = 120  # each aims at well under 20 s on a CPU; slack for busy machines
+TIMEOUT_SECONDS = 180  # each aims at well under a minute on a CPU; slack for busy machines
 
 
-@functools.cache
-def run(script: pathlib.Path) -> subprocess.CompletedProcess:
-    """Run one example in a fresh interpreter (once per test session)."""
+def run(script: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
+    """Run one example in a fresh interpreter, from the repository root."""
     return subprocess.run(
-        [sys.executable, str(script)], cwd=EXAMPLES_DIR.parent,
+        [sys.executable, str(script), *args], cwd=EXAMPLES_DIR.parent,
         env={**os.environ, "JAX_PLATFORMS": "cpu"},
         capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False,
     )
@@ -34,28 +34,25 @@ def test_there_are_examples():
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
-def test_example_runs_and_prints_the_summary(script):
-    done = run(script)
-    assert done.returncode == 0, f"{script.name} failed:\n{done.stdout}\n{done.stderr}"
-    # The summary table: its header row, a rule, and the totals line.
-    lines = done.stdout.splitlines()
-    assert any(line.split()[:3] == ["name", "shape", "dtype"] for line in lines), done.stdout
-    assert any(line and set(line) == {"-"} for line in lines), done.stdout
-    assert any(line.startswith("Total: ") and " parameters " in line for line in lines), (
-        done.stdout
-    )
+def test_example_answers_help(script):
+    done = run(script, "--help")
+    assert done.returncode == 0, f"{script.name} --help failed:\n{done.stderr}"
+    assert done.stdout.startswith("usage: "), done.stdout
+    assert script.name in done.stdout.splitlines()[0]
 
 
 def test_image_filter_example_shows_shared_variables_and_op_names():
     # The README's example: checked for what it promises to show, not just that it runs.
-    done = run(EXAMPLES_DIR / "image_filter.py")
+    done = run(EXAMPLES_DIR / "image_filter.py", "--steps", "11")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Total: 4 variables, 51,264 parameters" in out  # four variables, not eight
     for name in ("conv1/weights", "conv1/biases", "conv2/weights", "conv2/biases"):
         assert f"image_filters/{name} " in out
     assert "Variable conv1/weights already exists, disallowed." in out
-    losses = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("step ")]
-    assert len(losses) >= 2 and losses[-1] < losses[0], losses
     assert "image_filters/conv1/conv_general_dilated" in out
     assert "image_filters/conv2_1/conv_general_dilated" in out
+    final = out.strip().splitlines()[-1]
+    match = re.fullmatch(r"final: loss (\S+) after 11 steps \(from (\S+)\)", final)
+    assert match, final
+    assert float(match[1]) < 0.5 * float(match[2]), final  # training halves the loss
