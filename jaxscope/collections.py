@@ -173,22 +173,27 @@ class ScopedVariables:
 
     @property
     def global_variables(self) -> list[Any]:
+        """Global variables under this object's scope in the current trace, in creation order."""
         return self._collection(GraphKeys.GLOBAL_VARIABLES)
 
     @property
     def trainable_variables(self) -> list[Any]:
+        """Trainable variables under this object's scope in the current trace."""
         return self._collection(GraphKeys.TRAINABLE_VARIABLES)
 
     @property
     def local_variables(self) -> list[Any]:
+        """Local variables under this object's scope in the current trace."""
         return self._collection(GraphKeys.LOCAL_VARIABLES)
 
     @property
     def variables(self) -> list[Any]:
+        """Global then local variables under this object's scope (TF1's ``weights``)."""
         return self.global_variables + self.local_variables
 
     @property
     def non_trainable_variables(self) -> list[Any]:
+        """Global variables under this object's scope that are not trainable."""
         trainable = {id(v) for v in self.trainable_variables}
         return [v for v in self.global_variables if id(v) not in trainable]
 

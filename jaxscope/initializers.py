@@ -19,6 +19,17 @@ constant, identity) ignore the key and accept ``key=None``.
 
 Everything works under ``jax.jit`` and ``jax.eval_shape``: shapes and dtypes are static
 and the only traced input is the key.
+
+Example:
+  >>> import jax, jaxscope as js
+  >>> init = js.truncated_normal_initializer(stddev=0.1)  # TF1: tf.truncated_normal_initializer
+  >>> init(jax.random.key(0), (3, 2)).shape  # called directly: (key, shape, dtype)
+  (3, 2)
+  >>> def model():  # or given to get_variable / variable_scope, as in TF1
+  ...     with js.variable_scope("layer", initializer=js.zeros_initializer()):
+  ...         return js.get_variable("b", [2])
+  >>> js.transform(model).init(0)["params"]["layer/b"].tolist()
+  [0.0, 0.0]
 """
 
 from __future__ import annotations
@@ -154,15 +165,41 @@ class Initializer:
     dtype: np.dtype
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
+        """An array of ``shape``: ``dtype`` if given, else the initializer's own ``dtype``.
+
+        ``key`` is a JAX PRNG key; deterministic initializers accept ``None``.
+
+        Example:
+          >>> import jax, jaxscope as js
+          >>> init = js.random_uniform_initializer(0.0, 1.0)  # dtype float32 by default
+          >>> init(jax.random.key(0), (2, 3)).shape, init(jax.random.key(0), [2], "float16").dtype
+          ((2, 3), dtype('float16'))
+          >>> js.ones_initializer()(None, (2,), "int32").tolist()
+          [1, 1]
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments, JSON-friendly (dtypes as names)."""
+        """The constructor arguments, JSON-friendly (dtypes as names).
+
+        Example:
+          >>> import jaxscope as js
+          >>> js.random_normal_initializer(stddev=0.02).get_config()
+          {'mean': 0.0, 'stddev': 0.02, 'seed': None, 'dtype': 'float32'}
+        """
         return {}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Initializer:
-        """Builds an initializer from what `get_config` returned."""
+        """Builds an initializer from what `get_config` returned.
+
+        Example:
+          >>> import jaxscope as js
+          >>> config = js.variance_scaling_initializer(2.0, mode="fan_out").get_config()
+          >>> js.variance_scaling_initializer.from_config(config)
+          VarianceScaling(scale=2.0, mode='fan_out', distribution='truncated_normal', seed=None,
+                          dtype='float32')
+        """
         return cls(**config)
 
     def _call_dtype(self, dtype: DTypeLike | None) -> np.dtype:
@@ -511,7 +548,13 @@ class UniformUnitScaling(Initializer):
         self.full_shape = None if full_shape is None else _as_shape(full_shape)
 
     def limit(self, shape: Shape) -> float:
-        """The bound ``L`` for a variable of ``shape``."""
+        """The bound ``L`` for a variable of ``shape``.
+
+        Example:
+          >>> import jaxscope as js
+          >>> js.uniform_unit_scaling_initializer(factor=2.0).limit((300, 10))  # 2 * sqrt(3 / 300)
+          0.2
+        """
         scale_shape = _as_shape(shape) if self.full_shape is None else self.full_shape
         input_size = max(1.0, float(math.prod(scale_shape[:-1])))
         return math.sqrt(3.0 / input_size) * self.factor
@@ -589,7 +632,13 @@ class VarianceScaling(Initializer):
         self.dtype = _assert_float_dtype(_as_dtype(dtype))
 
     def variance(self, shape: Shape) -> float:
-        """The target variance ``scale / n`` for a variable of ``shape``."""
+        """The target variance ``scale / n`` for a variable of ``shape``.
+
+        Example:
+          >>> import jaxscope as js
+          >>> js.variance_scaling_initializer(2.0, mode="fan_in").variance((3, 3, 16, 32))
+          0.013888888888888888
+        """
         fan_in, fan_out = _compute_fans(_as_shape(shape))
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         return self.scale / max(1.0, n[self.mode])

@@ -31,7 +31,7 @@ def add_loss(value: Any, name: str | None = None) -> None:
     unique (``loss``, ``loss_1``).
 
     Example:
-      >>> import jaxscope as js
+      >>> import jax.numpy as jnp, jaxscope as js
       >>> def f(x):
       ...     with js.variable_scope("head"):
       ...         js.add_loss(jnp.sum(x ** 2))

@@ -8,6 +8,18 @@ its regularizer applies once to the whole of it).
 As in TF, a scale of 0 gives a regularizer that returns ``None`` (no loss is added), a
 negative scale is an error, and the loss has the dtype of the weights. Unlike TF,
 integer scales are accepted (``l2(1)`` is ``l2(1.0)``).
+
+Example:
+  >>> import jax.numpy as jnp, jaxscope as js
+  >>> def model(x):
+  ...     # TF1: tf.get_variable("w", regularizer=tf.contrib.layers.l2_regularizer(0.1), ...)
+  ...     w = js.get_variable("w", initializer=jnp.array([1.0, 2.0]),
+  ...                         regularizer=js.regularizers.l2(0.1))
+  ...     return x * w
+  >>> model = js.transform(model)
+  >>> _, aux = model.apply(model.init(0, 1.0), 1.0)
+  >>> {name: round(float(loss), 4) for name, loss in aux.losses.items()}  # 0.1 * (1 + 4) / 2
+  {'w': 0.25}
 """
 
 from __future__ import annotations

@@ -4,6 +4,18 @@ Cells are `Layer`\\ s: the first call in a trace creates ``<scope>/<cell name>/k
 and friends, later calls share them. `dynamic_rnn` runs the cell with `js.scan`
 (compile time does not grow with the sequence), zeroes outputs and freezes the
 state past each example's ``sequence_length``, as TF1 does.
+
+Example:
+  >>> import jax.numpy as jnp, jaxscope as js
+  >>> cell = js.rnn.BasicLSTMCell(8)  # TF1: tf.nn.rnn_cell.BasicLSTMCell(8)
+  >>> def model(x):
+  ...     outputs, state = js.rnn.dynamic_rnn(cell, x, dtype=jnp.float32)
+  ...     return outputs.shape, state.h.shape
+  >>> model = js.transform(model)
+  >>> x = jnp.ones([2, 5, 3])  # [batch, time, features]
+  >>> variables = model.init(0, x)
+  >>> list(variables["params"]), model.apply(variables, x)[0]
+  (['rnn/basic_lstm_cell/kernel', 'rnn/basic_lstm_cell/bias'], ((2, 5, 8), (2, 8)))
 """
 
 from __future__ import annotations
@@ -22,7 +34,16 @@ from jaxscope.transform import next_rng_key
 
 
 class LSTMStateTuple(NamedTuple):
-    """An LSTM state: the cell ``c`` and the output ``h`` (TF1's tuple order)."""
+    """An LSTM state: the cell ``c`` and the output ``h`` (TF1's tuple order).
+
+    Example:
+      >>> import jaxscope as js
+      >>> state = js.rnn.BasicLSTMCell(4).zero_state(2)  # an LSTMStateTuple of zeros
+      >>> state.c.shape, state.h.shape
+      ((2, 4), (2, 4))
+      >>> js.rnn.LSTMCell(4, num_proj=3).state_size
+      LSTMStateTuple(c=4, h=3)
+    """
 
     c: jax.Array
     h: jax.Array
@@ -33,22 +54,71 @@ def _concat(inputs: jax.Array, state: jax.Array) -> jax.Array:
 
 
 class RNNCell(Layer):
-    """Base of RNN cells: ``cell(inputs, state) -> (output, new_state)``."""
+    """Base of RNN cells: ``cell(inputs, state) -> (output, new_state)``.
+
+    A subclass gives `state_size` and `output_size`, creates its variables in `build`
+    and computes one step in ``call(inputs, state)``, as TF1's ``tf.nn.rnn_cell.RNNCell``.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> class Accumulator(js.rnn.RNNCell):  # state += inputs @ w
+      ...     state_size = output_size = 2
+      ...     def build(self, input_shape):
+      ...         self.add_weight("w", [input_shape[-1], 2], initializer=js.ones_initializer())
+      ...     def call(self, inputs, state):
+      ...         new_state = state + inputs @ self.weight("w")
+      ...         return new_state, new_state
+      >>> cell = Accumulator()
+      >>> model = js.transform(lambda x: js.rnn.dynamic_rnn(cell, x, dtype=jnp.float32)[1])
+      >>> x = jnp.ones([1, 3, 1])  # 3 steps of input 1.0
+      >>> model.apply(model.init(0, x), x)[0].tolist()
+      [[3.0, 3.0]]
+    """
 
     @property
     def state_size(self) -> Any:
+        """The state's size per example: an int, or a (nested) tuple of them."""
         raise NotImplementedError
 
     @property
     def output_size(self) -> int:
+        """The output's size per example."""
         raise NotImplementedError
 
     def zero_state(self, batch_size: int, dtype: Any = jnp.float32) -> Any:
-        """Zeros shaped like the state, for ``batch_size`` examples."""
+        """Zeros shaped like the state, for ``batch_size`` examples.
+
+        Example:
+          >>> import jax, jaxscope as js
+          >>> js.rnn.GRUCell(4).zero_state(2).shape  # TF1: cell.zero_state(2, tf.float32)
+          (2, 4)
+          >>> cell = js.rnn.MultiRNNCell([js.rnn.BasicLSTMCell(3), js.rnn.GRUCell(2)])
+          >>> [x.shape for x in jax.tree.leaves(cell.zero_state(5))]  # ((c, h), h)
+          [(5, 3), (5, 3), (5, 2)]
+        """
         return jax.tree.map(lambda size: jnp.zeros((batch_size, size), dtype),
                             self.state_size)
 
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Any, Any]:
+        """One step: ``(output, new_state)``; the first call creates the cell's variables.
+
+        Called in a scope, the cell's variables go under it (`dynamic_rnn` opens
+        ``rnn``); later calls in the same trace share them.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> cell = js.rnn.BasicRNNCell(3)
+          >>> def two_steps(x):
+          ...     with js.variable_scope("rnn"):
+          ...         output, state = cell(x, cell.zero_state(1))  # TF1: the same call
+          ...         output, state = cell(x, state)  # shares rnn/basic_rnn_cell/kernel
+          ...     return output.shape
+          >>> model = js.transform(two_steps)
+          >>> x = jnp.ones([1, 2])
+          >>> variables = model.init(0, x)
+          >>> list(variables["params"]), model.apply(variables, x)[0]
+          (['rnn/basic_rnn_cell/kernel', 'rnn/basic_rnn_cell/bias'], (1, 3))
+        """
         return super().__call__(inputs, state, scope=scope)
 
 
@@ -73,10 +143,12 @@ class BasicRNNCell(RNNCell):
 
     @property
     def state_size(self) -> int:
+        """``num_units``."""
         return self._num_units
 
     @property
     def output_size(self) -> int:
+        """``num_units``."""
         return self._num_units
 
     def build(self, input_shape: Any) -> None:
@@ -116,10 +188,12 @@ class BasicLSTMCell(RNNCell):
 
     @property
     def state_size(self) -> LSTMStateTuple:
+        """``LSTMStateTuple(c=num_units, h=num_units)``."""
         return LSTMStateTuple(self._num_units, self._num_units)
 
     @property
     def output_size(self) -> int:
+        """``num_units``."""
         return self._num_units
 
     def build(self, input_shape: Any) -> None:
@@ -173,10 +247,12 @@ class LSTMCell(RNNCell):
 
     @property
     def state_size(self) -> LSTMStateTuple:
+        """``LSTMStateTuple(c=num_units, h=num_proj or num_units)``."""
         return LSTMStateTuple(self._num_units, self._num_proj or self._num_units)
 
     @property
     def output_size(self) -> int:
+        """``num_proj`` if given, else ``num_units``."""
         return self._num_proj or self._num_units
 
     def build(self, input_shape: Any) -> None:
@@ -237,10 +313,12 @@ class GRUCell(RNNCell):
 
     @property
     def state_size(self) -> int:
+        """``num_units``."""
         return self._num_units
 
     @property
     def output_size(self) -> int:
+        """``num_units``."""
         return self._num_units
 
     def build(self, input_shape: Any) -> None:
@@ -285,13 +363,16 @@ class MultiRNNCell(RNNCell):
 
     @property
     def state_size(self) -> tuple[Any, ...]:
+        """A tuple of the cells' state sizes, bottom cell first."""
         return tuple(cell.state_size for cell in self._cells)
 
     @property
     def output_size(self) -> int:
+        """The top cell's output size."""
         return self._cells[-1].output_size
 
     def zero_state(self, batch_size: int, dtype: Any = jnp.float32) -> tuple[Any, ...]:
+        """A tuple of the cells' zero states, bottom cell first."""
         return tuple(cell.zero_state(batch_size, dtype) for cell in self._cells)
 
     def call(self, inputs: jax.Array, state: tuple[Any, ...]) -> tuple[jax.Array, tuple]:
@@ -309,6 +390,20 @@ class DropoutWrapper(RNNCell):
     A wrapper opens no scope: the wrapped cell's variables keep their names.
     Keys come from `js.next_rng_key` (give ``rng=`` to ``apply``); keep
     probabilities of 1 skip dropout entirely.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, jaxscope as js
+      >>> cell = js.rnn.DropoutWrapper(js.rnn.GRUCell(4), output_keep_prob=0.5)
+      >>> def model(x):
+      ...     return js.rnn.dynamic_rnn(cell, x, dtype=jnp.float32)[0]
+      >>> model = js.transform(model)
+      >>> x = jnp.ones([2, 6, 3])
+      >>> variables = model.init(jax.random.key(0), x)  # init's rng also feeds dropout
+      >>> list(variables["params"])[0]  # the wrapped cell's own name
+      'rnn/gru_cell/gates/kernel'
+      >>> outputs, _ = model.apply(variables, x, rng=jax.random.key(1))  # dropout keys
+      >>> outputs.shape, bool((outputs == 0).any())  # about half the outputs dropped
+      ((2, 6, 4), True)
     """
 
     def __init__(self, cell: RNNCell, input_keep_prob: float = 1.0,
@@ -325,13 +420,16 @@ class DropoutWrapper(RNNCell):
 
     @property
     def state_size(self) -> Any:
+        """The wrapped cell's state size."""
         return self._cell.state_size
 
     @property
     def output_size(self) -> int:
+        """The wrapped cell's output size."""
         return self._cell.output_size
 
     def zero_state(self, batch_size: int, dtype: Any = jnp.float32) -> Any:
+        """The wrapped cell's zero state."""
         return self._cell.zero_state(batch_size, dtype)
 
     def _dropout(self, x: Any, keep: float) -> Any:
@@ -348,6 +446,7 @@ class DropoutWrapper(RNNCell):
         return jax.tree.map(drop, x)
 
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Any, Any]:
+        """One step of the wrapped cell, with dropout on its inputs, output and new state."""
         inputs = self._dropout(inputs, self._keep[0])
         output, new_state = self._cell(inputs, state, scope=scope)
         return self._dropout(output, self._keep[1]), self._dropout(new_state, self._keep[2])

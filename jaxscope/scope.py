@@ -128,46 +128,57 @@ class VariableScope:
     # -- read-only views ------------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The full name of the scope, e.g. ``"encoder/layer1"`` (``""`` at the top)."""
         return self._name
 
     @property
     def original_name_scope(self) -> str:
+        """The name scope opened with the scope, ending in ``/`` (``"foo_1/"`` on re-entry)."""
         return self._name_scope
 
     @property
     def reuse(self) -> bool | _ReuseMode | None:
+        """The reuse flag: ``True``, ``False`` or `AUTO_REUSE`, inherited by sub-scopes."""
         return self._reuse
 
     @property
     def initializer(self) -> Any:
+        """The default initializer of `get_variable` in this scope (``None``: the default)."""
         return self._initializer
 
     @property
     def regularizer(self) -> Callable | None:
+        """The default regularizer of `get_variable` in this scope, or ``None``."""
         return self._regularizer
 
     @property
     def caching_device(self) -> Any:
+        """The default ``caching_device`` (TF1 placement; recorded only, JAX places arrays)."""
         return self._caching_device
 
     @property
     def partitioner(self) -> Any:
+        """The default partitioner of `get_variable` in this scope, or ``None``."""
         return self._partitioner
 
     @property
     def custom_getter(self) -> Callable | None:
+        """The custom getter wrapped around `get_variable` in this scope, or ``None``."""
         return self._custom_getter
 
     @property
     def dtype(self) -> np.dtype:
+        """The default dtype of `get_variable` in this scope (``float32`` unless set)."""
         return self._dtype if self._dtype is not None else _FLOAT32
 
     @property
     def use_resource(self) -> bool | None:
+        """TF1's ``use_resource`` flag (recorded only: every jaxscope variable is an array)."""
         return self._use_resource
 
     @property
     def constraint(self) -> Callable | None:
+        """The default ``constraint`` (always ``None``: TF1 does not inherit constraints)."""
         return self._constraint
 
     # -- setters, as TF1 -----------------------------------------------------------------
@@ -175,58 +186,201 @@ class VariableScope:
         self._frame.check_alive(f"VariableScope {self._name!r}")
 
     def reuse_variables(self) -> None:
-        """Reuse variables in this scope from now on (there is no way back)."""
+        """Reuse variables in this scope from now on (there is no way back).
+
+        Example:
+          >>> import jaxscope as js
+          >>> def tower():
+          ...     with js.variable_scope("tower") as scope:
+          ...         first = js.get_variable("w", [2])
+          ...         scope.reuse_variables()  # TF1: tf.get_variable_scope().reuse_variables()
+          ...         return first is js.get_variable("w", [2]), scope.reuse
+          >>> model = js.transform(tower)
+          >>> model.apply(model.init(0))[0]  # no "Variable tower/w already exists"
+          (True, True)
+        """
         self._check()
         self._reuse = True
 
     def set_initializer(self, initializer: Any) -> None:
+        """Set the default initializer for variables created from now on in this scope.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_initializer(js.ones_initializer())  # TF1: the same call
+          ...         return js.get_variable("v", [2])
+          >>> js.transform(f).init(0)["params"]["foo/v"].tolist()
+          [1.0, 1.0]
+        """
         self._check()
         self._initializer = initializer
 
     def set_regularizer(self, regularizer: Callable | None) -> None:
+        """Set the default regularizer for variables created from now on in this scope.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_regularizer(js.regularizers.l2(1.0))
+          ...         js.get_variable("w", initializer=jnp.array([3.0, 4.0]))
+          >>> model = js.transform(f)
+          >>> _, aux = model.apply(model.init(0))
+          >>> {name: float(loss) for name, loss in aux.losses.items()}  # (9 + 16) / 2
+          {'foo/w': 12.5}
+        """
         self._check()
         self._regularizer = regularizer
 
     def set_partitioner(self, partitioner: Any) -> None:
+        """Set the default partitioner for variables created from now on in this scope.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_partitioner(js.fixed_size_partitioner(2))
+          ...         js.get_variable("w", [4, 3])
+          >>> spec = js.transform(f).specs()["foo/w"]  # one logical array, in 2 pieces
+          >>> spec.shape, spec.partitioner(spec.shape, spec.dtype)
+          ((4, 3), [2, 1])
+        """
         self._check()
         self._partitioner = partitioner
 
     def set_custom_getter(self, custom_getter: Callable | None) -> None:
+        """Set the custom getter wrapped around `get_variable` from now on in this scope.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def doubled(getter, name, *args, **kwargs):
+          ...     return getter(name, *args, **kwargs) * 2
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_custom_getter(doubled)
+          ...         return js.get_variable("w", [2], initializer=js.ones_initializer())
+          >>> model = js.transform(f)
+          >>> model.apply(model.init(0))[0].tolist()
+          [2.0, 2.0]
+        """
         self._check()
         check_getter(custom_getter)
         self._custom_getter = custom_getter
 
     def set_caching_device(self, caching_device: Any) -> None:
+        """Set the default ``caching_device`` (TF1 placement: recorded, with no effect in JAX).
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_caching_device("/cpu:0")
+          ...         return scope.caching_device
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          '/cpu:0'
+        """
         self._check()
         self._caching_device = caching_device
 
     def set_dtype(self, dtype: Any) -> None:
+        """Set the default dtype for variables created from now on in this scope.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_dtype("float16")
+          ...         return js.get_variable("w", [2]).dtype
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          dtype('float16')
+        """
         self._check()
         self._dtype = _as_dtype(dtype)
 
     def set_use_resource(self, use_resource: bool | None) -> None:
+        """Set TF1's ``use_resource`` flag (recorded only: every jaxscope variable is an array).
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("foo") as scope:
+          ...         scope.set_use_resource(True)
+          ...         return scope.use_resource
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          True
+        """
         self._check()
         self._use_resource = use_resource
 
     # -- collections under this scope --------------------------------------------------------
     def get_collection(self, key: str) -> list[Any]:
-        """Items of collection ``key`` whose names start with ``name + "/"``."""
+        """Items of collection ``key`` whose names start with ``name + "/"``.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("enc") as scope:
+          ...         js.get_variable("w", [2])
+          ...     js.get_variable("other", [5])
+          ...     return [v.shape for v in scope.get_collection(js.GraphKeys.GLOBAL_VARIABLES)]
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          [(2,)]
+        """
         from jaxscope.collections import get_collection
 
         self._check()
         return get_collection(key, scope=self._name + "/" if self._name else None)
 
     def trainable_variables(self) -> list[Any]:
+        """Trainable variables created under this scope so far, in creation order.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("enc") as scope:
+          ...         js.get_variable("w", [2])
+          ...         js.get_variable("count", [], trainable=False)
+          ...     js.get_variable("other", [5])
+          ...     return [v.shape for v in scope.trainable_variables()]
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          [(2,)]
+        """
         from jaxscope.collections import GraphKeys
 
         return self.get_collection(GraphKeys.TRAINABLE_VARIABLES)
 
     def global_variables(self) -> list[Any]:
+        """Global variables (trainable or not) created under this scope so far.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("enc") as scope:
+          ...         js.get_variable("w", [2])
+          ...         js.get_variable("count", [], trainable=False)
+          ...     js.get_variable("other", [5])
+          ...     return [v.shape for v in scope.global_variables()]
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          [(2,), ()]
+        """
         from jaxscope.collections import GraphKeys
 
         return self.get_collection(GraphKeys.GLOBAL_VARIABLES)
 
     def local_variables(self) -> list[Any]:
+        """Local variables (`get_local_variable`) created under this scope so far.
+
+        Example:
+          >>> import jaxscope as js
+          >>> def f():
+          ...     with js.variable_scope("metrics") as scope:
+          ...         js.get_local_variable("total", [3])
+          ...     return [v.shape for v in scope.local_variables()]
+          >>> js.transform(f).apply(js.transform(f).init(0))[0]
+          [(3,)]
+        """
         from jaxscope.collections import GraphKeys
 
         return self.get_collection(GraphKeys.LOCAL_VARIABLES)

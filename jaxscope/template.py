@@ -99,6 +99,22 @@ class Template(ScopedVariables):
         return state
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function: the first call creates its variables, later calls share them.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> def linear(x):
+          ...     return x @ js.get_variable("w", [2, 3])
+          >>> def model(x):
+          ...     shared = js.make_template("linear", linear)  # TF1: tf.make_template
+          ...     first, second = shared(x), shared(x + 1.0)  # the second call reuses linear/w
+          ...     return first.shape, second.shape
+          >>> x = jnp.ones([4, 2])
+          >>> model_fn = js.transform(model)
+          >>> variables = model_fn.init(0, x)
+          >>> list(variables["params"]), model_fn.apply(variables, x)[0]
+          (['linear/w'], ((4, 3), (4, 3)))
+        """
         frame = current_frame(f"Template {self._name!r}")
         state = self._state(frame)
         if state.variable_scope is not None:
@@ -142,10 +158,12 @@ class Template(ScopedVariables):
     # -- properties, as TF1's graph Template ---------------------------------------------------
     @property
     def name(self) -> str:
+        """The name the template was made with (its scope may be ``name_1``, ...)."""
         return self._name
 
     @property
     def func(self) -> Callable[..., Any]:
+        """The wrapped function (with `make_template`'s ``kwargs`` bound)."""
         return self._func
 
     @property
@@ -157,6 +175,7 @@ class Template(ScopedVariables):
 
     @property
     def variable_scope_name(self) -> str | None:
+        """The captured scope's name ending in ``/`` (``None`` before the first call)."""
         scope = self.variable_scope
         if scope is None:
             return None

@@ -34,7 +34,7 @@ class Aux(NamedTuple):
       losses: ``{name: scalar}`` of every regularization loss and `add_loss`.
 
     Example:
-      >>> import jaxscope as js
+      >>> import jax.numpy as jnp, jaxscope as js
       >>> def f():
       ...     js.get_variable("w", initializer=jnp.array([3.0, 4.0]),
       ...                     regularizer=js.regularizers.l2(1.0))
@@ -72,10 +72,32 @@ class Transformed(NamedTuple):
       specs: ``specs(*args, **kwargs) -> {name: VariableSpec}``, no FLOPs, no memory.
 
     Example:
-      >>> import jaxscope as js
-      >>> model = js.transform(lambda x: x @ js.get_variable("w", [3, 2]))
-      >>> model.specs(jax.ShapeDtypeStruct((1, 3), jnp.float32))["w"].shape
-      (3, 2)
+      >>> import jax, jax.numpy as jnp, jaxscope as js
+      >>> def net(x):
+      ...     count = js.get_variable("count", [], dtype="int32", trainable=False)
+      ...     js.assign("count", count + 1)  # TF1: tf.assign_add(count, 1)
+      ...     return x @ js.get_variable("w", [3, 2], regularizer=js.regularizers.l2(0.1))
+      >>> model = js.transform(net)
+      >>> x = jnp.ones([1, 3])
+
+      ``specs``: an abstract trace (shapes only, no FLOPs), as listing ``tf.global_variables()``:
+
+      >>> {name: spec.shape for name, spec in model.specs(x).items()}
+      {'count': (), 'w': (3, 2)}
+
+      ``init``: the create trace, as running ``tf.global_variables_initializer()``:
+
+      >>> variables = model.init(jax.random.key(0), x)
+      >>> list(variables["params"]), list(variables["state"])
+      (['w'], ['count'])
+
+      ``apply``: the reuse trace, as ``sess.run(output)``; assignments come back in ``aux``:
+
+      >>> out, aux = model.apply(variables, x)
+      >>> out.shape, list(aux.losses)
+      ((1, 2), ['w'])
+      >>> int(variables["state"]["count"]), int(aux.state["count"])  # init ran net once too
+      (1, 2)
     """
 
     init: Callable[..., Variables]
@@ -169,6 +191,7 @@ def transform(fn: Callable[..., Any]) -> Transformed:
         return out, Aux(new, dict(frame.losses))
 
     def specs(*args: Any, **kwargs: Any) -> dict[str, VariableSpec]:
+        """Abstract trace: (*args) -> {name: VariableSpec}, no FLOPs, no device memory."""
         frames: list[Frame] = []
 
         def trace(*dynamic: Any) -> None:

@@ -82,13 +82,43 @@ class Layer(ScopedVariables):
 
     @property
     def name(self) -> str:
+        """The ``name`` given, else the snake_case class name (its scope may be ``dense_1``)."""
         return self._base_name
 
     # -- to implement ----------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
-        """Create the variables (with `add_weight`) for inputs of ``input_shape``."""
+        """Create the variables (with `add_weight`) for inputs of ``input_shape``.
+
+        Called once per trace, by the first call, inside the layer's variable scope;
+        ``input_shape`` is the shape of the first argument (a pytree of shapes).
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> class Affine(js.layers.Layer):
+          ...     def build(self, input_shape):  # TF1: the same hook of tf.layers.Layer
+          ...         self.add_weight("w", [input_shape[-1], 2])
+          ...     def call(self, x):
+          ...         return x @ self.weight("w")
+          >>> js.transform(lambda x: Affine()(x)).specs(jnp.ones([1, 5]))["affine/w"].shape
+          (5, 2)
+        """
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The layer's computation; calling the layer runs it in the layer's scope after `build`.
+
+        Extra arguments of the layer call (``training=...``) are passed through.
+
+        Example:
+          >>> import jaxscope as js
+          >>> class Scale(js.layers.Layer):
+          ...     def build(self, input_shape):
+          ...         self.add_weight("s", [], initializer=js.constant_initializer(3.0))
+          ...     def call(self, x, offset=0.0):  # reads its variables with self.weight
+          ...         return x * self.weight("s") + offset
+          >>> model = js.transform(lambda x: Scale()(x, offset=1.0))
+          >>> float(model.apply(model.init(0, 2.0), 2.0)[0])
+          7.0
+        """
         raise NotImplementedError
 
     # -- variables ---------------------------------------------------------------------------
@@ -103,7 +133,22 @@ class Layer(ScopedVariables):
         constraint: Callable | None = None,
         partitioner: Any = None,
     ) -> jax.Array:
-        """``get_variable`` in the layer's scope; trainable only if the layer is."""
+        """``get_variable`` in the layer's scope; trainable only if the layer is.
+
+        Call it from `build`; TF1's ``add_variable`` is the same method.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> class Counting(js.layers.Layer):
+          ...     def build(self, input_shape):
+          ...         self.add_weight("w", [2])  # trainable: in variables["params"]
+          ...         self.add_weight("count", [], dtype="int32", trainable=False)  # "state"
+          ...     def call(self, x):
+          ...         return x * self.weight("w")
+          >>> variables = js.transform(lambda x: Counting()(x)).init(0, jnp.ones(2))
+          >>> list(variables["params"]), list(variables["state"])
+          (['counting/w'], ['counting/count'])
+        """
         return get_variable(
             name, shape, dtype=dtype if dtype is not None else self.dtype,
             initializer=initializer, regularizer=regularizer,
@@ -118,6 +163,18 @@ class Layer(ScopedVariables):
 
         Layers keep no arrays on ``self`` (values belong to one trace): `call`
         reads its variables through this, by the name given to `add_weight`.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> class Bias(js.layers.Layer):
+          ...     def build(self, input_shape):
+          ...         self.add_weight("b", [input_shape[-1]], initializer=js.ones_initializer())
+          ...     def call(self, x):
+          ...         return x + self.weight("b")  # TF1 kept self.b; here it is looked up
+          >>> model = js.transform(lambda x: Bias()(x))
+          >>> x = jnp.zeros(2)
+          >>> model.apply(model.init(0, x), x)[0].tolist()
+          [1.0, 1.0]
         """
         frame = current_frame(repr(self))
         trace = frame.objects.get(self)
@@ -152,6 +209,20 @@ class Layer(ScopedVariables):
                 trace.scope = captured
 
     def __call__(self, inputs: Any, *args: Any, scope: Any = None, **kwargs: Any) -> Any:
+        """Run the layer: the first call in a trace builds its variables, later calls share them.
+
+        ``scope`` (first call only) names the variable scope to capture instead of the
+        layer's own unique one. ``layer.apply(...)`` is the same, as TF1.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> layer = js.layers.Dense(4, name="fc")  # TF1: tf.layers.Dense(4, name="fc")
+          >>> def model(a, b):
+          ...     return layer(a) + layer(b)  # the second call shares fc/kernel and fc/bias
+          >>> x = jnp.ones([2, 3])
+          >>> sorted(js.transform(model).init(0, x, x)["params"])
+          ['fc/bias', 'fc/kernel']
+        """
         frame = current_frame(repr(self))
         trace = self._trace(frame)
         if trace.scope is None:

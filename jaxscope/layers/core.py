@@ -129,6 +129,17 @@ class ArrayLayer(Layer):
     activity_regularizer: Callable | None = None
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run the layer on one array (see `Layer.__call__`); variables take its float dtype.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> layer = js.layers.Dense(2)
+          >>> model = js.transform(lambda x: layer(x))
+          >>> x = jnp.ones([1, 3], jnp.bfloat16)  # TF1: the first input sets the layer dtype
+          >>> variables = model.init(0, x)
+          >>> variables["params"]["dense/kernel"].dtype, model.apply(variables, x)[0].dtype
+          (dtype(bfloat16), dtype(bfloat16))
+        """
         inputs = jnp.asarray(inputs)
         token = _INPUT_DTYPE.set(inputs.dtype)
         try:
@@ -137,7 +148,22 @@ class ArrayLayer(Layer):
             _INPUT_DTYPE.reset(token)
 
     def variable_dtype(self) -> Any:
-        """The layer's ``dtype``, else the input's if floating, else None (scope default)."""
+        """The layer's ``dtype``, else the input's if floating, else None (scope default).
+
+        For `build`: pass it as ``add_weight(..., dtype=self.variable_dtype())``.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> from jaxscope.layers.core import ArrayLayer
+          >>> class Scale(ArrayLayer):
+          ...     def build(self, input_shape):
+          ...         self.add_weight("s", [], dtype=self.variable_dtype())
+          ...     def call(self, x):
+          ...         return x * self.weight("s")
+          >>> model = js.transform(lambda x: Scale()(x))
+          >>> model.init(0, jnp.ones(2, jnp.float16))["params"]["scale/s"].dtype
+          dtype('float16')
+        """
         if self.dtype is not None:
             return self.dtype
         dtype = _INPUT_DTYPE.get()
@@ -149,6 +175,20 @@ class ArrayLayer(Layer):
         As TF1's layers (through Keras), the loss is averaged over the batch and goes to
         ``REGULARIZATION_LOSSES``; it lands in ``aux.losses`` as
         ``<layer scope>/ActivityRegularizer``.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> from jaxscope.layers.core import ArrayLayer
+          >>> class Double(ArrayLayer):
+          ...     def call(self, x):  # Dense, Conv2D, ... end their call like this
+          ...         return self.activity_regularization(2.0 * x)
+          >>> double = Double()
+          >>> double.activity_regularizer = js.regularizers.l1(1.0)
+          >>> model = js.transform(lambda x: double(x))
+          >>> x = jnp.ones([2, 3])  # outputs 2.0: l1 = 12, divided by the batch size 2
+          >>> _, aux = model.apply(model.init(0, x), x)
+          >>> {name: float(loss) for name, loss in aux.losses.items()}
+          {'double/ActivityRegularizer': 6.0}
         """
         if self.activity_regularizer is None:
             return outputs

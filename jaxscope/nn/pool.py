@@ -173,7 +173,14 @@ def max_pool1d(
     data_format: str = "NWC",
     name: str | None = None,
 ) -> jax.Array:
-    """`max_pool` of ``[N, W, C]`` (TF2's ``tf.nn.max_pool1d``)."""
+    """`max_pool` of ``[N, W, C]`` (TF2's ``tf.nn.max_pool1d``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([1.0, 3.0, 2.0, 5.0, 4.0]).reshape(1, 5, 1)  # [N, W, C]
+      >>> js.nn.max_pool1d(x, ksize=2, strides=2, padding="SAME")[0, :, 0].tolist()
+      [3.0, 5.0, 4.0]
+    """
     return max_pool(input, ksize, strides, padding, data_format, name)
 
 
@@ -185,7 +192,14 @@ def max_pool2d(
     data_format: str = "NHWC",
     name: str | None = None,
 ) -> jax.Array:
-    """`max_pool` of ``[N, H, W, C]`` (TF2's ``tf.nn.max_pool2d``)."""
+    """`max_pool` of ``[N, H, W, C]`` (TF2's ``tf.nn.max_pool2d``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> js.nn.max_pool2d(x, ksize=2, strides=2, padding="VALID")[0, :, :, 0].tolist()
+      [[5.0, 7.0], [13.0, 15.0]]
+    """
     return max_pool(input, ksize, strides, padding, data_format, name)
 
 
@@ -197,7 +211,14 @@ def max_pool3d(
     data_format: str = "NDHWC",
     name: str | None = None,
 ) -> jax.Array:
-    """`max_pool` of ``[N, D, H, W, C]`` (TF2's ``tf.nn.max_pool3d``)."""
+    """`max_pool` of ``[N, D, H, W, C]`` (TF2's ``tf.nn.max_pool3d``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.arange(8.0).reshape(1, 2, 2, 2, 1)  # [N, D, H, W, C]
+      >>> js.nn.max_pool3d(x, ksize=2, strides=2, padding="VALID").reshape(-1).tolist()
+      [7.0]
+    """
     return max_pool(input, ksize, strides, padding, data_format, name)
 
 
@@ -209,7 +230,14 @@ def avg_pool1d(
     data_format: str = "NWC",
     name: str | None = None,
 ) -> jax.Array:
-    """`avg_pool` of ``[N, W, C]`` (TF2's ``tf.nn.avg_pool1d``)."""
+    """`avg_pool` of ``[N, W, C]`` (TF2's ``tf.nn.avg_pool1d``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([1.0, 3.0, 2.0, 5.0, 4.0]).reshape(1, 5, 1)  # [N, W, C]
+      >>> js.nn.avg_pool1d(x, ksize=2, strides=2, padding="SAME")[0, :, 0].tolist()
+      [2.0, 3.5, 4.0]
+    """
     return avg_pool(input, ksize, strides, padding, data_format, name)
 
 
@@ -221,7 +249,14 @@ def avg_pool2d(
     data_format: str = "NHWC",
     name: str | None = None,
 ) -> jax.Array:
-    """`avg_pool` of ``[N, H, W, C]`` (TF2's ``tf.nn.avg_pool2d``)."""
+    """`avg_pool` of ``[N, H, W, C]`` (TF2's ``tf.nn.avg_pool2d``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> js.nn.avg_pool2d(x, ksize=2, strides=2, padding="VALID")[0, :, :, 0].tolist()
+      [[2.5, 4.5], [10.5, 12.5]]
+    """
     return avg_pool(input, ksize, strides, padding, data_format, name)
 
 
@@ -233,5 +268,12 @@ def avg_pool3d(
     data_format: str = "NDHWC",
     name: str | None = None,
 ) -> jax.Array:
-    """`avg_pool` of ``[N, D, H, W, C]`` (TF2's ``tf.nn.avg_pool3d``)."""
+    """`avg_pool` of ``[N, D, H, W, C]`` (TF2's ``tf.nn.avg_pool3d``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.arange(8.0).reshape(1, 2, 2, 2, 1)  # [N, D, H, W, C]
+      >>> js.nn.avg_pool3d(x, ksize=2, strides=2, padding="VALID").reshape(-1).tolist()
+      [3.5]
+    """
     return avg_pool(input, ksize, strides, padding, data_format, name)

@@ -106,6 +106,17 @@ def load_checkpoint(
     A TF1 checkpoint is read as `jaxscope.train.tf_checkpoint.load_checkpoint` does
     (partitioned variables reassembled, CRC-32C verified; ``allow_strings`` returns
     string tensors as ``bytes`` objects). Raises ``KeyError`` for a name not held.
+
+    Example:
+      >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
+      >>> folder = tempfile.mkdtemp()
+      >>> variables = {"params": {"dense/kernel": jnp.ones((2, 3)), "dense/bias": jnp.zeros(3)}}
+      >>> _ = js.train.Saver().save(variables, os.path.join(folder, "model.ckpt"), 1)
+      >>> ckpt = js.train.load_checkpoint(folder)  # TF1: reader.get_tensor(name) is ckpt[name]
+      >>> sorted(ckpt), ckpt["dense/kernel"].shape, ckpt["dense/kernel"].dtype
+      (['dense/bias', 'dense/kernel'], (2, 3), dtype('float32'))
+      >>> list(js.train.load_checkpoint(folder, names=["dense/bias"]))
+      ['dense/bias']
     """
     kind, where = _locate(path)
     if kind == "tf1":
@@ -122,6 +133,14 @@ def list_variables(path: PathLike) -> list[tuple[str, tuple[int, ...]]]:
     """``[(name, shape)]`` of every tensor in a jaxscope or TF1 checkpoint, sorted by name.
 
     Reads only the header (jaxscope) or the index (TF1), not the tensors.
+
+    Example:
+      >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
+      >>> folder = tempfile.mkdtemp()
+      >>> variables = {"params": {"dense/kernel": jnp.ones((2, 3)), "dense/bias": jnp.zeros(3)}}
+      >>> path = js.train.Saver().save(variables, os.path.join(folder, "model.ckpt"), 1)
+      >>> js.train.list_variables(path)  # TF1: tf.train.list_variables(path)
+      [('dense/bias', (3,)), ('dense/kernel', (2, 3))]
     """
     kind, where = _locate(path)
     if kind == "tf1":

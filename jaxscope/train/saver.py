@@ -144,11 +144,44 @@ class Saver:
     def set_last_checkpoints_with_time(
         self, last_checkpoints_with_time: Sequence[tuple[str, float]]
     ) -> None:
-        """Take over a list of ``(prefix, timestamp)``, e.g. after a restart (as TF1)."""
+        """Take over a list of ``(prefix, timestamp)``, e.g. after a restart (as TF1).
+
+        The Saver then counts these checkpoints towards ``max_to_keep`` (and
+        ``keep_checkpoint_every_n_hours``, by their timestamps) and deletes them in turn.
+
+        Example:
+          >>> import os, tempfile, time, jax.numpy as jnp, jaxscope as js
+          >>> folder = tempfile.mkdtemp()
+          >>> variables = {"params": {"w": jnp.ones(2)}, "state": {}}
+          >>> old = js.train.Saver().save(variables, os.path.join(folder, "m"), 1)
+          >>> saver = js.train.Saver(max_to_keep=1)  # a new process
+          >>> saver.set_last_checkpoints_with_time([(old, time.time())])
+          >>> _ = saver.save(variables, os.path.join(folder, "m"), 2)  # deletes m-1
+          >>> sorted(name for name in os.listdir(folder) if name.startswith("m-"))
+          ['m-2.safetensors']
+        """
         self._last = [(os.fspath(p), float(t)) for p, t in last_checkpoints_with_time]
 
     def recover_last_checkpoints(self, checkpoint_paths: Sequence[str]) -> None:
-        """Adopt existing checkpoints, e.g. a state's ``all_model_checkpoint_paths`` (as TF1)."""
+        """Adopt existing checkpoints, e.g. a state's ``all_model_checkpoint_paths`` (as TF1).
+
+        Paths that name no checkpoint are dropped; the others count towards
+        ``max_to_keep`` from now on.
+
+        Example:
+          >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
+          >>> folder = tempfile.mkdtemp()
+          >>> variables = {"params": {"w": jnp.ones(2)}, "state": {}}
+          >>> first = js.train.Saver(max_to_keep=2)
+          >>> for step in (1, 2):
+          ...     _ = first.save(variables, os.path.join(folder, "m"), step)
+          >>> saver = js.train.Saver(max_to_keep=2)  # a new process
+          >>> state = js.train.get_checkpoint_state(folder)
+          >>> saver.recover_last_checkpoints(state.all_model_checkpoint_paths)
+          >>> _ = saver.save(variables, os.path.join(folder, "m"), 3)  # deletes m-1
+          >>> sorted(name for name in os.listdir(folder) if name.startswith("m-"))
+          ['m-2.safetensors', 'm-3.safetensors']
+        """
         now = time.time()
         self._last = [(p, now) for p in checkpoint_paths if checkpoint_exists(p)]
 
@@ -170,6 +203,18 @@ class Saver:
         metadata records the jaxscope version, the global step and each tensor's
         collection. Then the ``checkpoint`` state file beside it is rewritten, and
         checkpoints beyond ``max_to_keep`` are deleted.
+
+        Example:
+          >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
+          >>> variables = {"params": {"w": jnp.ones(2)}, "state": {"step": jnp.array(0)}}
+          >>> folder = tempfile.mkdtemp()
+          >>> saver = js.train.Saver(max_to_keep=2)  # TF1: tf.train.Saver(max_to_keep=2)
+          >>> for step in (100, 200, 300):  # TF1: saver.save(sess, path, global_step=step)
+          ...     path = saver.save(variables, os.path.join(folder, "model.ckpt"), step)
+          >>> os.path.basename(path)
+          'model.ckpt-300'
+          >>> sorted(os.listdir(folder))  # the oldest checkpoint was deleted
+          ['checkpoint', 'model.ckpt-200.safetensors', 'model.ckpt-300.safetensors']
         """
         save_path = os.fspath(save_path)
         folder = os.path.dirname(os.path.abspath(save_path))
@@ -254,6 +299,18 @@ class Saver:
         A TF1 checkpoint (``prefix.index`` + ``prefix.data-*``) is read too; its floating
         tensors go to ``params`` and the others to ``state`` unless ``variables`` already
         holds them.
+
+        Example:
+          >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
+          >>> saver = js.train.Saver()
+          >>> trained = {"params": {"w": jnp.full(2, 5.0)}, "state": {"step": jnp.array(7)}}
+          >>> path = saver.save(trained, os.path.join(tempfile.mkdtemp(), "model.ckpt"))
+          >>> fresh = {"params": {"w": jnp.zeros(2)}, "state": {"step": jnp.array(0)}}
+          >>> restored = saver.restore(path, fresh)  # TF1: saver.restore(sess, path)
+          >>> restored["params"]["w"].tolist(), int(restored["state"]["step"])
+          ([5.0, 5.0], 7)
+          >>> sorted(saver.restore(path)["params"])  # without variables: all it holds
+          ['w']
         """
         save_path = os.fspath(save_path)
         flat = _flatten(variables) if variables is not None else {}

@@ -43,7 +43,20 @@ _SUFFIXES = (".safetensors", ".index")  # jaxscope's file, TF1's index
 
 
 class CheckpointState(NamedTuple):
-    """The contents of a ``checkpoint`` state file, paths resolved against its folder."""
+    """The contents of a ``checkpoint`` state file, paths resolved against its folder.
+
+    Example:
+      >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
+      >>> folder = tempfile.mkdtemp()
+      >>> saver = js.train.Saver()
+      >>> for step in (1, 2):
+      ...     _ = saver.save({"params": {"w": jnp.zeros(2)}}, os.path.join(folder, "m"), step)
+      >>> state = js.train.get_checkpoint_state(folder)  # TF1: tf.train.get_checkpoint_state
+      >>> os.path.basename(state.model_checkpoint_path)
+      'm-2'
+      >>> [os.path.basename(path) for path in state.all_model_checkpoint_paths]
+      ['m-1', 'm-2']
+    """
 
     model_checkpoint_path: str
     all_model_checkpoint_paths: list[str]
