@@ -147,6 +147,21 @@ def get_local_variable(
 
 
 # -- Variable ------------------------------------------------------------------------------------
+def _abstract_initial_value(frame: Any, value_fn: Any, dtype: Any) -> tuple[Any, Any]:
+    """Shape and dtype of a `Variable`'s initial value in a reuse trace, computing nothing.
+
+    The value itself is not used there, so a callable that draws from `next_rng_key`
+    gets a placeholder key when ``apply`` was given no ``rng``.
+    """
+    given = frame.rng
+    if given is None:
+        frame.rng = jax.random.key(0)
+    try:
+        return abstract_value(jax.eval_shape(lambda: as_value(value_fn(), dtype)))
+    finally:
+        frame.rng = given
+
+
 def Variable(  # noqa: N802 - TF's name
     initial_value: Any,
     trainable: bool = True,
@@ -185,7 +200,7 @@ def Variable(  # noqa: N802 - TF's name
         shape, var_dtype = tuple(value.shape), canonical_dtype(value.dtype)
     else:
         value = None
-        shape, var_dtype = abstract_value(jax.eval_shape(lambda: as_value(value_fn(), dtype)))
+        shape, var_dtype = _abstract_initial_value(frame, value_fn, dtype)
     collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
     if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
         collections.append(GraphKeys.TRAINABLE_VARIABLES)

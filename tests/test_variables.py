@@ -325,3 +325,12 @@ def test_regularization_loss_is_differentiable():
     grads = jax.grad(lambda p: model.apply({"params": p, "state": {}})[1].regularization_loss)(
         variables["params"])
     assert grads["w"].tolist() == [0.5, -1.0]  # d/dw 0.5 * sum(w**2) / 2 = 0.5 * w
+
+
+def test_variable_with_random_callable_applies_without_rng():
+    """apply needs no rng for a Variable whose initial value draws from next_rng_key."""
+    model = js.transform(
+        lambda: js.Variable(lambda: jax.random.normal(js.next_rng_key(), [2]), name="w"))
+    variables = model.init(0)
+    out, _ = model.apply(variables)
+    np.testing.assert_array_equal(out, variables["params"]["w"])
