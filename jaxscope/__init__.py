@@ -68,6 +68,7 @@ from jaxscope.scope import (
     variable_op_scope,
     variable_scope,
 )
+from jaxscope.sharding import partition_spec, variable_shardings
 from jaxscope.spec import VariableSpec
 from jaxscope.summary import summary
 from jaxscope.template import Template, make_template
@@ -125,6 +126,7 @@ __all__ = [
     "no_regularizer",
     "ones_initializer",
     "orthogonal_initializer",
+    "partition_spec",
     "random_normal_initializer",
     "random_uniform_initializer",
     "regularizers",
@@ -140,6 +142,7 @@ __all__ = [
     "variable_axis_size_partitioner",
     "variable_op_scope",
     "variable_scope",
+    "variable_shardings",
     "variance_scaling_initializer",
     "vmap",
     "while_loop",

@@ -23,6 +23,9 @@ class VariableSpec(NamedTuple):
       partitioner: the partitioner in effect (``None`` if unpartitioned).
       regularized: whether a regularizer produced a loss for it.
       initializer: the initializer used (``None`` for value initializers).
+      partitions: what a TF-style partitioner answered (pieces per axis, e.g.
+        ``(4, 1)``); ``None`` when unpartitioned or when ``partitioner`` is a
+        `jax.sharding.PartitionSpec` (see `jaxscope.sharding` for the mesh layout).
 
     Example:
       >>> spec = VariableSpec("w", (2, 3), np.dtype("float32"), True,
@@ -39,6 +42,7 @@ class VariableSpec(NamedTuple):
     partitioner: Callable[..., Any] | Any | None
     regularized: bool
     initializer: Any
+    partitions: tuple[int, ...] | None = None
 
     @property
     def size(self) -> int:

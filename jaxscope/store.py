@@ -260,7 +260,7 @@ def materialize(
         else:
             regularized = apply_regularizer(frame, key, regularizer, value)
     spec = VariableSpec(key, shape, dtype, trainable, tuple(collections), partitioner,
-                        regularized, initializer)
+                        regularized, initializer, partitions)
     # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot
     # path of notebooks and training loops, keeps the nearest one (the same program has
     # already raised any such error in init).

@@ -5,6 +5,13 @@ what `Transformed.specs` returns (``{full_name: VariableSpec}``), or a flat
 ``{full_name: array}`` dict, and lists every variable with its shape, dtype, size,
 trainability and collections, followed by totals. ``print`` it in a terminal; in
 Jupyter the last expression of a cell renders as an HTML table.
+
+When any variable is sharded (an array split over devices, or a spec with a
+partitioner), two more columns appear: ``sharding`` (the array's `PartitionSpec`, or
+for a spec its TF partitions or `PartitionSpec`) and ``per device`` (the bytes one
+device holds: the largest shard; for a TF-partitioned spec, TF's largest piece, since
+`jaxscope.sharding` puts one piece per device), and the footer gives the per-device
+total. Tables without sharding look as before.
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ _MIN_COLLECTIONS_WIDTH = 16
 _GAP = "  "
 _ELLIPSIS = "…"
 _HEADER = ("name", "shape", "dtype", "size", "trainable", "collections")
-_RIGHT_ALIGNED = frozenset({"size"})
+_SHARDED_HEADER = (
+    "name", "shape", "dtype", "size", "sharding", "per device", "trainable", "collections"
+)
+_RIGHT_ALIGNED = frozenset({"size", "per device"})
 
 _ACCEPTED = (
     "summary() accepts the variables dict that init returns "
@@ -46,6 +56,10 @@ class SummaryRow(NamedTuple):
       size: number of elements.
       trainable: whether the variable is trained (in ``params``, or the spec's flag).
       collections: collection keys (``("params",)`` or ``("state",)`` for arrays).
+      sharding: how the value is split over devices (``"P('model', None)"``,
+        ``"partitions [8, 1]"``), ``None`` when it is not split.
+      shard_nbytes: bytes of its largest shard when split (``None`` when not split,
+        or when unknown: a spec's `PartitionSpec` without a mesh).
     """
 
     name: str
@@ -54,11 +68,18 @@ class SummaryRow(NamedTuple):
     size: int
     trainable: bool
     collections: tuple[str, ...]
+    sharding: str | None = None
+    shard_nbytes: int | None = None
 
     @property
     def nbytes(self) -> int:
         """Bytes the value takes in memory."""
         return self.size * _itemsize(self.dtype)
+
+    @property
+    def device_nbytes(self) -> int | None:
+        """Bytes one device holds: `shard_nbytes` when split, else `nbytes` (``None``: unknown)."""
+        return self.nbytes if self.sharding is None else self.shard_nbytes
 
 
 class SummaryTotals(NamedTuple):
@@ -113,6 +134,17 @@ class Summary:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def sharded(self) -> bool:
+        """Whether any variable is split over devices (the table then shows how)."""
+        return any(row.sharding is not None for row in self.rows)
+
+    @property
+    def device_bytes(self) -> int | None:
+        """Bytes one device holds of all variables (``None`` if some share is unknown)."""
+        shares = [row.device_nbytes for row in self.rows]
+        return None if None in shares else sum(shares)
 
     @property
     def total_size(self) -> int:
@@ -221,13 +253,52 @@ def _rows_from_variables(variables: Mapping[str, Mapping[str, Any]]) -> list[Sum
     for collection in ("params", "state"):
         for name, value in variables.get(collection, {}).items():
             shape, dtype = _shape_and_dtype(value, f'["{collection}"]["{name}"]')
-            rows.append(_row(name, shape, dtype, collection == "params", (collection,)))
+            row = _row(name, shape, dtype, collection == "params", (collection,))
+            rows.append(_with_array_sharding(row, value))
     return rows
+
+
+def _with_array_sharding(row: SummaryRow, value: Any) -> SummaryRow:
+    """``row`` with the sharding of ``value`` (a jax.Array or ShapeDtypeStruct), if split."""
+    sharding = getattr(value, "sharding", None)
+    if sharding is None or not hasattr(sharding, "is_fully_replicated"):
+        return row
+    from jaxscope.sharding import describe_sharding, is_sharded
+
+    if not is_sharded(sharding):
+        return row
+    shard_size = int(np.prod(sharding.shard_shape(row.shape), dtype=np.int64))
+    return row._replace(
+        sharding=describe_sharding(sharding), shard_nbytes=shard_size * _itemsize(row.dtype)
+    )
+
+
+def _with_spec_sharding(row: SummaryRow, spec: VariableSpec) -> SummaryRow:
+    """``row`` with a spec's partitioning: TF partitions (one piece per device) or a spec."""
+    from jax.sharding import PartitionSpec
+
+    from jaxscope.partitioners import slice_shapes
+
+    if isinstance(spec.partitioner, PartitionSpec):
+        if all(entry is None for entry in spec.partitioner):
+            return row
+        return row._replace(sharding=str(spec.partitioner))  # per device: needs a mesh
+    if spec.partitions is None or max(spec.partitions) == 1:
+        return row
+    piece = slice_shapes(row.shape, spec.partitions)[0][1]  # TF's first piece is the largest
+    shard_size = int(np.prod(piece, dtype=np.int64))
+    return row._replace(
+        sharding=f"partitions {list(spec.partitions)}",
+        shard_nbytes=shard_size * _itemsize(row.dtype),
+    )
 
 
 def _rows_from_specs(specs: Mapping[str, VariableSpec]) -> list[SummaryRow]:
     return [
-        _row(name, spec.shape, spec.dtype, bool(spec.trainable), tuple(spec.collections))
+        _with_spec_sharding(
+            _row(name, spec.shape, spec.dtype, bool(spec.trainable), tuple(spec.collections)),
+            spec,
+        )
         for name, spec in specs.items()
     ]
 
@@ -309,18 +380,23 @@ def _footer(table: Summary) -> tuple[str, str]:
         f"trainable {_format_count(totals.trainable_size)}, "
         f"non-trainable {_format_count(totals.non_trainable_size)}"
     )
+    if table.sharded and table.device_bytes is not None:
+        second += f"; per device {_format_bytes(table.device_bytes)}"
     return first, second
 
 
-def _cells(row: SummaryRow) -> tuple[str, ...]:
-    return (
-        row.name,
-        _format_shape(row.shape),
-        str(row.dtype),
-        _format_count(row.size),
-        "yes" if row.trainable else "no",
-        ", ".join(row.collections),
-    )
+def _header(table: Summary) -> tuple[str, ...]:
+    return _SHARDED_HEADER if table.sharded else _HEADER
+
+
+def _cells(row: SummaryRow, sharded: bool = False) -> tuple[str, ...]:
+    head = (row.name, _format_shape(row.shape), str(row.dtype), _format_count(row.size))
+    tail = ("yes" if row.trainable else "no", ", ".join(row.collections))
+    if not sharded:
+        return head + tail
+    share = row.device_nbytes
+    sharding = (row.sharding or "-", "?" if share is None else _format_bytes(share))
+    return head + sharding + tail
 
 
 def _fit(items: tuple[str, ...], width: int) -> str:
@@ -336,17 +412,18 @@ def _fit(items: tuple[str, ...], width: int) -> str:
 
 
 def _render_text(table: Summary) -> str:
-    cells = [_cells(row) for row in table.rows]
-    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(_HEADER)]
+    header = _header(table)
+    cells = [_cells(row, table.sharded) for row in table.rows]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(header)]
     # The collections column takes what the others leave of _WIDTH, within limits.
     fixed = sum(widths[:-1]) + len(_GAP) * (len(widths) - 1)
-    widths[-1] = min(widths[-1], max(_WIDTH - fixed, _MIN_COLLECTIONS_WIDTH, len(_HEADER[-1])))
+    widths[-1] = min(widths[-1], max(_WIDTH - fixed, _MIN_COLLECTIONS_WIDTH, len(header[-1])))
     cells = [c[:-1] + (_fit(row.collections, widths[-1]),) for c, row in zip(cells, table.rows)]
 
     def line(values: tuple[str, ...]) -> str:
         padded = (
-            value.rjust(width) if header in _RIGHT_ALIGNED else value.ljust(width)
-            for value, width, header in zip(values, widths, _HEADER)
+            value.rjust(width) if column in _RIGHT_ALIGNED else value.ljust(width)
+            for value, width, column in zip(values, widths, header)
         )
         return _GAP.join(padded).rstrip()
 
@@ -355,7 +432,7 @@ def _render_text(table: Summary) -> str:
     footer = [f"{first}; {second}"]
     if len(footer[0]) > _WIDTH:
         footer = [first + ";", "       " + second]
-    return "\n".join([line(_HEADER), rule, *map(line, cells), rule, *footer])
+    return "\n".join([line(header), rule, *map(line, cells), rule, *footer])
 
 
 def _render_html(table: Summary) -> str:
@@ -366,13 +443,16 @@ def _render_html(table: Summary) -> str:
         align = right if header in _RIGHT_ALIGNED else ""
         return f"<{tag}{align}>{esc(text)}</{tag}>"
 
-    head = "".join(cell("th", h, h) for h in _HEADER)
+    header = _header(table)
+    head = "".join(cell("th", h, h) for h in header)
     body = "".join(
-        "<tr>" + "".join(cell("td", h, c) for h, c in zip(_HEADER, _cells(row))) + "</tr>"
+        "<tr>"
+        + "".join(cell("td", h, c) for h, c in zip(header, _cells(row, table.sharded)))
+        + "</tr>"
         for row in table.rows
     )
     first, second = _footer(table)
-    foot = f'<tr><td colspan="{len(_HEADER)}">{esc(first)}; {esc(second)}</td></tr>'
+    foot = f'<tr><td colspan="{len(header)}">{esc(first)}; {esc(second)}</td></tr>'
     return (
         '<table class="jaxscope-summary">'
         f"<thead><tr>{head}</tr></thead>"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import jax
 import jax.numpy as jnp
@@ -70,6 +70,9 @@ class Transformed(NamedTuple):
       init: ``init(rng, *args, **kwargs) -> variables``, the create trace.
       apply: ``apply(variables, *args, rng=None, **kwargs) -> (out, aux)``, the reuse trace.
       specs: ``specs(*args, **kwargs) -> {name: VariableSpec}``, no FLOPs, no memory.
+      shardings: ``shardings(mesh, *args, **kwargs) -> {"params": {name: NamedSharding},
+        "state": {...}}``, from `specs` (an abstract trace) and the rule of
+        `jaxscope.sharding.partition_spec`.
 
     Example:
       >>> import jax, jax.numpy as jnp, jaxscope as js
@@ -98,11 +101,24 @@ class Transformed(NamedTuple):
       ((1, 2), ['w'])
       >>> int(variables["state"]["count"]), int(aux.state["count"])  # init ran net once too
       (1, 2)
+
+      ``shardings``: where each variable lives on a device mesh (`jaxscope.sharding`
+      gives the rule: partitioned variables are split, the rest replicated), for
+      ``jax.jit(model.init, out_shardings=...)``:
+
+      >>> mesh = jax.make_mesh((1,), ("model",))
+      >>> shardings = model.shardings(mesh, x)
+      >>> shardings["params"]["w"].spec
+      P()
+      >>> variables = jax.jit(model.init, out_shardings=shardings)(jax.random.key(0), x)
+      >>> variables["params"]["w"].sharding == shardings["params"]["w"]
+      True
     """
 
     init: Callable[..., Variables]
     apply: Callable[..., tuple[Any, Aux]]
     specs: Callable[..., dict[str, VariableSpec]]
+    shardings: Callable[..., dict[str, dict[str, jax.sharding.NamedSharding]]]
 
 
 def as_rng(rng: Any) -> Any:
@@ -150,10 +166,28 @@ def _run_init(fn: Callable, rng: Any, args: tuple, kwargs: dict) -> Frame:
     return frame
 
 
-def transform(fn: Callable[..., Any]) -> Transformed:
+@overload
+def transform(fn: Callable[..., Any], *, mesh_axis: str | None = None) -> Transformed: ...
+
+
+@overload
+def transform(
+    fn: None = None, *, mesh_axis: str | None = None
+) -> Callable[[Callable[..., Any]], Transformed]: ...
+
+
+def transform(fn: Callable[..., Any] | None = None, *, mesh_axis: str | None = None) -> Any:
     """Turn ``fn`` (which calls `get_variable` in scopes) into pure ``init`` and ``apply``.
 
-    Usable as a decorator.
+    Usable as a decorator (``@js.transform`` or ``@js.transform(mesh_axis="model")``).
+
+    Args:
+      fn: the model function.
+      mesh_axis: the mesh axis that ``Transformed.shardings`` splits partitioned
+        variables over (TF-style partitioners); the mesh's first axis when ``None``.
+
+    Returns:
+      A `Transformed` (or, without ``fn``, a decorator making one).
 
     Example:
       >>> import jax, jax.numpy as jnp, jaxscope as js
@@ -169,6 +203,9 @@ def transform(fn: Callable[..., Any]) -> Transformed:
       >>> out.shape
       (1, 2)
     """
+
+    if fn is None:
+        return functools.partial(transform, mesh_axis=mesh_axis)
 
     @functools.wraps(fn)
     def init(rng: Any, *args: Any, **kwargs: Any) -> Variables:
@@ -202,12 +239,18 @@ def transform(fn: Callable[..., Any]) -> Transformed:
         jax.eval_shape(trace, *dynamic)
         return {key: record.spec for key, record in frames[0].records.items()}
 
+    def shardings(mesh: Any, *args: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
+        """Abstract trace: (mesh, *args) -> NamedSharding of every variable, as init's output."""
+        from jaxscope.sharding import variable_shardings
+
+        return variable_shardings(specs(*args, **kwargs), mesh, mesh_axis)
+
     init.__doc__ = f"Create trace of {getattr(fn, '__name__', 'fn')}: (rng, *args) -> variables."
     apply.__doc__ = (
         f"Reuse trace of {getattr(fn, '__name__', 'fn')}: (variables, *args, rng=None) -> "
         "(out, aux)."
     )
-    return Transformed(init, apply, specs)
+    return Transformed(init, apply, specs, shardings)
 
 
 def _is_array_like(x: Any) -> bool:

@@ -251,3 +251,30 @@ def test_slice_shapes_tile_the_variable(shape, data):
     full = np.arange(math.prod(shape)).reshape(shape)
     chunks = [full[tuple(slice(o, o + n) for o, n in zip(start, piece))] for start, piece in pieces]
     np.testing.assert_array_equal(np.concatenate(chunks, axis=axis), full)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 300), min_size=1, max_size=3).map(tuple),
+    max_shard_bytes=st.integers(1, 20000),
+    max_shards=st.one_of(st.none(), st.integers(1, 40)),
+    dtype=st.sampled_from(["float32", "float64", "int8", "string"]),
+    data=st.data(),
+)
+def test_variable_axis_size_formula(shape, max_shard_bytes, max_shards, dtype, data):
+    # TF_SEMANTICS 3.6: bytes_per_slice = num_elements / shape[axis] * elem;
+    # slices_per_shard = max(1, floor(max_shard_bytes / bytes_per_slice));
+    # shards = ceil(shape[axis] / slices_per_shard), then min(max_shards, shards).
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    elem = 16 if dtype == "string" else np.dtype(dtype).itemsize
+    got = parts.variable_axis_size_partitioner(max_shard_bytes, axis, max_shards=max_shards)(
+        shape, dtype
+    )
+    index = axis % len(shape)
+    bytes_per_slice = math.prod(shape) / shape[index] * elem
+    slices_per_shard = max(1, math.floor(max_shard_bytes / bytes_per_slice))
+    shards = math.ceil(shape[index] / slices_per_shard)
+    expected = [1] * len(shape)
+    expected[index] = min(max_shards, shards) if max_shards else shards
+    assert got == expected
+    parts.validate_partitions("v", shape, got)

@@ -277,3 +277,31 @@ def test_docstring_examples_run():
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 2
     assert result.failed == 0
+
+
+def test_sharded_values_add_sharding_and_per_device_columns():
+    import jax
+    from jax.sharding import AbstractMesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = AbstractMesh((8,), ("model",))
+
+    def abstract(shape, spec):
+        return jax.ShapeDtypeStruct(shape, np.float32, sharding=NamedSharding(mesh, spec))
+
+    variables = {
+        "params": {"emb": abstract((64, 16), P("model", None)), "b": abstract((16,), P())},
+        "state": {},
+    }
+    table = summary(variables)
+    assert str(table) == "\n".join([
+        "name  shape     dtype     size  sharding          per device  trainable  collections",
+        "-" * 84,
+        "emb   (64, 16)  float32  1,024  P('model', None)       512 B  yes        params",
+        "b     (16,)     float32     16  -                       64 B  yes        params",
+        "-" * 84,
+        "Total: 2 variables, 1,040 parameters (4.1 KiB); trainable 1,040, non-trainable 0; "
+        "per device 576 B",
+    ])
+    assert table.device_bytes == 576
+    assert [row.shard_nbytes for row in table.rows] == [512, None]
