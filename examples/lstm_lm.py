@@ -16,7 +16,7 @@ documentation shipped in ``examples/data/``; the last ``--valid-fraction`` of it
 out. The final line reports the validation perplexity per character next to a unigram
 model's (character frequencies counted on the training text).
 
-Run:  python examples/lstm_lm.py [--steps 600] [--hidden 128]
+Run:  python examples/lstm_lm.py [--steps 1000] [--layers 2]
 """
 
 from __future__ import annotations
@@ -190,12 +190,13 @@ def make_sampler(model, zero_state):
 # -- the script ------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600, help="training steps (default 600)")
+    parser.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
     parser.add_argument("--batch-size", type=int, default=32, help="parallel text streams")
     parser.add_argument("--num-steps", type=int, default=64,
                         help="characters per window (truncated backpropagation length)")
     parser.add_argument("--hidden", type=int, default=128, help="LSTM units (and embedding size)")
-    parser.add_argument("--layers", type=int, default=2, help="stacked LSTM layers")
+    parser.add_argument("--layers", type=int, default=1,
+                        help="LSTM layers stacked in the MultiRNNCell (default 1)")
     parser.add_argument("--keep-prob", type=float, default=0.8,
                         help="dropout keep probability while training (1: no dropout)")
     parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's step size")
