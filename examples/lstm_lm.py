@@ -212,7 +212,8 @@ def parse_args(argv=None):
                         help="report validation perplexity every this many steps (0: never)")
     parser.add_argument("--sample-length", type=int, default=200,
                         help="characters to sample after training (0: none)")
-    parser.add_argument("--temperature", type=float, default=0.5, help="sampling temperature")
+    parser.add_argument("--temperature", type=float, default=0.8,
+                        help="sampling temperature (default 0.8; lower repeats itself)")
     parser.add_argument("--seed", type=int, default=0, help="seed of variables and sampling")
     parser.add_argument("--workdir", default=None,
                         help="where the checkpoint goes (default: a fresh temporary folder)")
