@@ -248,6 +248,11 @@ def _check(layout: _Layout, span: _Span, crc: int | None, path: str) -> None:
         raise _corrupt(path, f"checksum mismatch in tensor {span.name!r}")
 
 
+def _in_header_order(layout: _Layout, tensors: dict[str, Any]) -> dict[str, Any]:
+    """``tensors`` ordered as the header lists them (reads go in file order)."""
+    return {name: tensors[name] for name in layout.names if name in tensors}
+
+
 def _wanted(layout: _Layout, names: Collection[str] | None) -> list[_Span]:
     return [s for s in layout.spans if names is None or s.name in names]
 
@@ -287,8 +292,7 @@ def read(
                 previous = (span, array, crc)
             if previous is not None:
                 finish(*previous)
-    order = {name: i for i, name in enumerate(layout.names)}
-    return dict(sorted(tensors.items(), key=lambda kv: order[kv[0]])), layout.metadata, layout.names
+    return _in_header_order(layout, tensors), layout.metadata, layout.names
 
 
 def read_mapped(
@@ -308,5 +312,4 @@ def read_mapped(
         raw = data[span.begin:span.end]
         _check(layout, span, zlib.crc32(raw), path)
         tensors[span.name] = raw.view(span.dtype).reshape(span.shape)
-    order = {name: i for i, name in enumerate(layout.names)}
-    return dict(sorted(tensors.items(), key=lambda kv: order[kv[0]])), layout.metadata, layout.names
+    return _in_header_order(layout, tensors), layout.metadata, layout.names

@@ -87,10 +87,12 @@ def read_tensors(
     if kind == "safetensors":
         tensors, metadata, all_names = _safetensors.read(where, names, convert)
         return tensors, _collections(where, metadata), all_names
-    available = sorted(name for name, _ in tf_checkpoint.list_variables(where))
-    # read only what is asked for: a TF1 checkpoint may hold string tensors besides
-    wanted = available if names is None else sorted(set(available) & set(names))
-    loaded = tf_checkpoint.load_checkpoint(where, wanted)
+    if names is None:  # the index is parsed once
+        loaded = tf_checkpoint.load_checkpoint(where)
+        available = sorted(loaded)
+    else:  # only what is asked for: a TF1 checkpoint may hold string tensors besides
+        available = sorted(name for name, _ in tf_checkpoint.list_variables(where))
+        loaded = tf_checkpoint.load_checkpoint(where, sorted(set(available) & set(names)))
     if convert is not None:
         loaded = {name: convert(value) for name, value in loaded.items()}
     return loaded, {}, available

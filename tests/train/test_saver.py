@@ -473,7 +473,7 @@ def test_restore_tf1_checkpoint_via_reader(tmp_path, monkeypatch):
 
     def load_checkpoint(prefix, names=None):
         seen.append(prefix)
-        return {name: held[name] for name in names}
+        return {name: held[name] for name in (held if names is None else names)}
 
     monkeypatch.setattr(tf_checkpoint, "load_checkpoint", load_checkpoint)
     monkeypatch.setattr(tf_checkpoint, "list_variables",
