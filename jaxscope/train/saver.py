@@ -37,6 +37,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
 
 from jaxscope.errors import did_you_mean, format_shape
 from jaxscope.train import _safetensors
@@ -204,6 +205,12 @@ class Saver:
         collection. Then the ``checkpoint`` state file beside it is rewritten, and
         checkpoints beyond ``max_to_keep`` are deleted.
 
+        Under ``jax.distributed`` every process calls ``save`` with the same arguments:
+        arrays sharded over several processes are gathered (a collective), process 0
+        writes the one checkpoint (as TF1's chief), and every process returns once it is
+        on disk. Other processes read it back with ``restore(..., shardings=...)``, so
+        the folder must be one they all see (a shared filesystem, or one machine).
+
         Example:
           >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
           >>> variables = {"params": {"w": jnp.ones(2)}, "state": {"step": jnp.array(0)}}
@@ -239,7 +246,7 @@ class Saver:
                     f"given to save.{did_you_mean(var_name, flat)}"
                 )
             collection, value = flat[var_name]
-            tensors[ckpt_name] = np.asarray(jax.device_get(value))
+            tensors[ckpt_name] = _whole_on_host(value)
             collections[ckpt_name] = collection
         import jaxscope
 
@@ -249,20 +256,23 @@ class Saver:
             _STEP_KEY: "" if step is None else str(step),
             COLLECTIONS_KEY: json.dumps(collections, sort_keys=True),
         }
-        _safetensors.write(prefix + EXTENSION, tensors, metadata)
         now = time.time()
         self._last = [(p, t) for p, t in self._last if p != prefix] + [(prefix, now)]
         doomed = self._drop_old()
-        if write_state:
-            # the state file first, then deletions: a crash in between lists no lost file
-            rel = [os.path.relpath(p, folder) for p in self.last_checkpoints]
-            write_checkpoint_state(folder, os.path.relpath(prefix, folder), rel)
-        for path in doomed:
-            for ext in (EXTENSION, ".index", ".meta"):
-                try:
-                    os.remove(path + ext)
-                except FileNotFoundError:
-                    pass
+        if jax.process_index() == 0:  # one writer, as TF1's chief
+            _safetensors.write(prefix + EXTENSION, tensors, metadata)
+            if write_state:
+                # the state file first, then deletions: a crash in between lists no lost file
+                rel = [os.path.relpath(p, folder) for p in self.last_checkpoints]
+                write_checkpoint_state(folder, os.path.relpath(prefix, folder), rel)
+            for path in doomed:
+                for ext in (EXTENSION, ".index", ".meta"):
+                    try:
+                        os.remove(path + ext)
+                    except FileNotFoundError:
+                        pass
+        if jax.process_count() > 1:  # every process returns once the checkpoint is on disk
+            multihost_utils.sync_global_devices(f"jaxscope.train.Saver.save {prefix}")
         return prefix
 
     def _drop_old(self) -> list[str]:
@@ -363,6 +373,21 @@ class Saver:
         return out
 
 
+def _whole_on_host(value: Any) -> np.ndarray:
+    """The whole value as a numpy array, gathered from other processes when it must be.
+
+    A sharded `jax.Array` whose shards live in several processes (``jax.distributed``)
+    is gathered with a collective, so every process calls it for the same variables in
+    the same order (each process runs the same ``save``). A replicated array is read
+    from a local copy, without communication.
+    """
+    if not isinstance(value, jax.Array) or value.is_fully_addressable:
+        return np.asarray(jax.device_get(value))
+    if value.is_fully_replicated:
+        return np.asarray(value.addressable_data(0))
+    return np.asarray(multihost_utils.process_allgather(value, tiled=True))
+
+
 def _to_device(array: np.ndarray) -> jax.Array:
     """A jax array of ``array``; on CPU an aligned buffer is adopted without a copy."""
     dtype = jax.dtypes.canonicalize_dtype(array.dtype)
@@ -379,5 +404,11 @@ def _place(variables: dict[str, dict[str, Any]], shardings: Mapping[str, Any]) -
         table = shardings.get(collection, {}) if nested else shardings
         for name, value in variables[collection].items():
             sharding = table.get(name)
-            if sharding is not None:
+            if sharding is None:
+                continue
+            if sharding.is_fully_addressable:
                 variables[collection][name] = jax.device_put(value, sharding)
+            else:  # a global array over several processes: each makes its own shards
+                host = np.asarray(value)
+                variables[collection][name] = jax.make_array_from_callback(
+                    host.shape, sharding, lambda index, host=host: host[index])
