@@ -252,16 +252,17 @@ _SKIP_DIRS = (_PACKAGE_DIR, os.path.dirname(os.path.abspath(jax.__file__)), os.p
     os.path.abspath(contextlib.__file__)))
 
 
-def user_origin(limit: int = 5, depth: int = 16) -> Origin:
+def user_origin(limit: int = 5, depth: int = 16, skip: int = 0) -> Origin:
     """Up to ``limit`` caller frames outside jaxscope, jax and the stdlib, newest first.
 
     Looks at most ``depth`` frames up (the model's own frames come first; the
     callers of ``init`` behind JAX's wrappers matter least), and keeps code
     objects and instruction offsets, leaving line numbers and formatting to
     `format_origin`: every variable records its origin, only an error prints one.
+    ``skip`` callers above the caller are known to be jaxscope's and not looked at.
     """
     frames = []
-    f = sys._getframe(1)
+    f = sys._getframe(1 + skip)
     while f is not None and len(frames) < limit and depth:
         code = f.f_code
         if not code.co_filename.startswith(_SKIP_DIRS):

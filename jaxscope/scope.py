@@ -565,23 +565,15 @@ class _PureVariableScope:
             self._override(scope, captured.custom_getter)
         else:
             self._new_name = join(old.name, captured) if old.name else captured
-            reuse = self._reuse or old.reuse  # reuse is inherited by sub-scopes
-            name_scope_str = captured if self._old_name_scope is None else self._old_name_scope
-            scope = VariableScope(
-                reuse,
-                name=self._new_name,
-                initializer=old.initializer,
-                regularizer=old.regularizer,
-                caching_device=old.caching_device,
-                partitioner=old.partitioner,
-                custom_getter=old.custom_getter,
-                name_scope=name_scope_str,
-                dtype=old._dtype,
-                use_resource=old.use_resource,
-                constraint=self._constraint,
-                frame=frame,
-            )
-            self._override(scope, old.custom_getter)
+            # A sub-scope inherits everything but its name, name scope and constraint
+            # (copied field by field: the hot path of every layer's scope).
+            scope = object.__new__(VariableScope)
+            scope.__dict__.update(old.__dict__)
+            scope._reuse = self._reuse or old._reuse  # reuse is inherited by sub-scopes
+            scope._name = self._new_name
+            scope._name_scope = captured if self._old_name_scope is None else self._old_name_scope
+            scope._constraint = self._constraint
+            self._override(scope, old._custom_getter)
             frame.scope_counts.open(self._new_name)
         frame.current_scope = scope
         self._entered = scope
@@ -660,6 +652,14 @@ class variable_scope:  # noqa: N801 - TF1 name
         self._name_or_scope = name_or_scope
         self._default_name = default_name
         self._reuse = _normalize_reuse(reuse)
+        # The common case (a layer's `variable_scope("name")`, maybe with reuse) takes a
+        # straight path on entry; it does what the general path does for it.
+        self._plain = (
+            type(name_or_scope) is str and name_or_scope and name_or_scope[-1] != "/"
+            and auxiliary_name_scope and initializer is None and regularizer is None
+            and caching_device is None and partitioner is None and custom_getter is None
+            and dtype is None and constraint is None
+        )
         self._kwargs = dict(
             initializer=initializer,
             regularizer=regularizer,
@@ -675,6 +675,8 @@ class variable_scope:  # noqa: N801 - TF1 name
 
     def __enter__(self) -> VariableScope:
         frame = current_frame("js.variable_scope")
+        if self._plain:
+            return self._enter_plain(frame)
         scope = self._name_or_scope
         if isinstance(scope, VariableScope) and scope._frame is not frame:
             scope._frame.check_alive(f"VariableScope {scope.name!r}")
@@ -715,6 +717,31 @@ class variable_scope:  # noqa: N801 - TF1 name
                 self._name_context.__exit__(None, None, None)
                 self._name_context = None
             raise
+
+    def _enter_plain(self, frame: Frame) -> VariableScope:
+        """`__enter__` of ``variable_scope("name")`` (and ``reuse=``), nothing else given:
+        the name scope ``name`` (uniquified), then a sub-scope inheriting every default."""
+        name: str = self._name_or_scope  # type: ignore[assignment]
+        check_scope_name(name, at_root=not frame.name_stack)
+        name_stack = unique_name(frame.names_in_use, join(frame.name_stack, name))
+        name_context = set_name_stack(frame, name_stack)
+        name_context.__enter__()
+        self._name_context = name_context
+        old = frame.current_scope
+        new_name = f"{old._name}/{name}" if old._name else name
+        scope = object.__new__(VariableScope)
+        scope.__dict__.update(old.__dict__)
+        scope._reuse = self._reuse or old._reuse  # reuse is inherited by sub-scopes
+        scope._name = new_name
+        scope._name_scope = name_stack + "/"
+        scope._constraint = None
+        frame.scope_counts.open(new_name)
+        frame.current_scope = scope
+        pure = object.__new__(_PureVariableScope)  # what its __exit__ reads
+        pure._frame, pure._name_or_scope, pure._old = frame, name, old
+        pure._new_name, pure._entered = new_name, scope
+        self._pure = pure
+        return scope
 
     def __exit__(self, *exc: Any) -> None:
         try:

@@ -94,14 +94,21 @@ def _signature_starts_with_shape(initializer: Callable) -> bool:
 # Initializers are immutable configurations, so one default instance serves every variable.
 _DEFAULT_FLOAT_INITIALIZER = initializers.UniformUnitScaling()
 _DEFAULT_EXACT_INITIALIZER = initializers.Zeros()
+_DEFAULT_BY_DTYPE: dict[np.dtype, Any] = {}
 
 
 def _default_initializer(name: str, dtype: np.dtype) -> Any:
     """TF1's default by dtype: uniform_unit_scaling for floats (decision 1), zeros otherwise."""
+    default = _DEFAULT_BY_DTYPE.get(dtype)
+    if default is not None:
+        return default
     if jnp.issubdtype(dtype, jnp.floating):
-        return _DEFAULT_FLOAT_INITIALIZER
-    if jnp.issubdtype(dtype, jnp.integer) or dtype == np.bool_:
-        return _DEFAULT_EXACT_INITIALIZER
+        default = _DEFAULT_FLOAT_INITIALIZER
+    elif jnp.issubdtype(dtype, jnp.integer) or dtype == np.bool_:
+        default = _DEFAULT_EXACT_INITIALIZER
+    if default is not None:
+        _DEFAULT_BY_DTYPE[dtype] = default
+        return default
     raise ValueError(
         f"An initializer for variable {name} of {dtype.name} is required. Pass "
         "initializer=... to js.get_variable (or to the enclosing js.variable_scope)."
@@ -128,10 +135,46 @@ def _rng_for(frame: Frame, key: str) -> Any:
     return jax.random.fold_in(frame.rng, stable_hash(key))
 
 
+# jaxscope's random initializers are pure functions of (key, their config, shape, dtype), so
+# one compiled program per (initializer config, shape, dtype) draws a variable in one dispatch
+# (eagerly a draw is ~10 op dispatches), and inside a trace JAX reuses the draw's cached jaxpr
+# instead of tracing the initializer again. The values are the same (tested per initializer).
+_RANDOM = (initializers.RandomUniform, initializers.RandomNormal,
+           initializers.UniformUnitScaling, initializers.VarianceScaling,
+           initializers.Orthogonal)
+_COMPILED_DRAWS: dict[tuple, Callable[[Any, Any], jax.Array]] = {}
+_MAX_COMPILED_DRAWS = 4096
+
+
+def _compiled_draw(
+    initializer: Any, shape: tuple[int, ...], dtype: np.dtype
+) -> Callable[[Any, Any], jax.Array] | None:
+    """``draw(rng, name_hash)``, compiled and cached; None for other initializers."""
+    if not isinstance(initializer, _RANDOM):
+        return None
+    try:
+        cache_key = (type(initializer), tuple(initializer.get_config().items()), shape, dtype)
+        draw = _COMPILED_DRAWS.get(cache_key)
+    except TypeError:  # an unhashable config value: draw op by op
+        return None
+    if draw is None:
+        if len(_COMPILED_DRAWS) >= _MAX_COMPILED_DRAWS:
+            _COMPILED_DRAWS.clear()
+
+        def draw_one(rng: Any, name_hash: Any) -> jax.Array:
+            return initializer(jax.random.fold_in(rng, name_hash), shape, dtype)
+
+        draw = _COMPILED_DRAWS[cache_key] = jax.jit(draw_one)
+    return draw
+
+
 def _run_initializer(
     frame: Frame, key: str, initializer: Any, shape: tuple[int, ...], dtype: np.dtype
 ) -> jax.Array:
-    if isinstance(initializer, _KEYLESS):
+    draw = _compiled_draw(initializer, shape, dtype) if frame.rng is not None else None
+    if draw is not None:
+        value = draw(frame.rng, np.uint32(stable_hash(key)))
+    elif isinstance(initializer, _KEYLESS):
         value = initializer(None, shape, dtype)
     elif _is_tf_style(initializer):
         value = initializer(list(shape), dtype=dtype)
@@ -264,10 +307,17 @@ def materialize(
     # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot
     # path of notebooks and training loops, keeps the nearest one (the same program has
     # already raised any such error in init).
-    origin = user_origin(5 if frame.mode is Mode.CREATE else 1)
+    # (the caller, store_get or Variable, is jaxscope's: the walk starts above it)
+    origin = user_origin(5 if frame.mode is Mode.CREATE else 1, skip=1)
     frame.records[key] = Record(spec, constraint, origin, partitions, caching_device)
+    item = CollectionItem(key, key, None)
+    by_name = frame.collections
     for name in collections:
-        add_item(frame, name, CollectionItem(key, key, None))
+        items = by_name.get(name)
+        if items is None:
+            by_name[name] = [item]
+        else:
+            items.append(item)
     return value
 
 

@@ -34,8 +34,13 @@ def as_shape(shape: Any) -> tuple[int | None, ...] | None:
     """TF's ``as_shape``: ``None`` (unknown), an int ``n`` (``(n,)``) or a sequence."""
     if shape is None:
         return None
-    if type(shape) is tuple and all(type(d) is int for d in shape):
-        return shape
+    if type(shape) is tuple or type(shape) is list:  # the common case, without a generator
+        dims = tuple(shape)
+        for d in dims:
+            if type(d) is not int:
+                break
+        else:
+            return dims
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
     try:
@@ -66,6 +71,9 @@ def as_value(value: Any, dtype: Any = None) -> jax.Array:
 
 
 def abstract_value(value: Any) -> tuple[tuple[int, ...], np.dtype]:
-    if isinstance(value, (jax.Array, np.ndarray, jax.ShapeDtypeStruct)) or hasattr(value, "aval"):
-        return tuple(value.shape), canonical_dtype(value.dtype)
-    return tuple(np.shape(value)), value_dtype(value)
+    """``(shape, dtype)`` of an array, tracer, ``ShapeDtypeStruct`` or Python/NumPy value."""
+    try:  # arrays of every kind (duck-typed: isinstance(x, jax.Array) is slow on the hot path)
+        shape, dtype = value.shape, value.dtype
+    except AttributeError:
+        return tuple(np.shape(value)), value_dtype(value)
+    return (shape if type(shape) is tuple else tuple(shape)), canonical_dtype(dtype)

@@ -485,3 +485,28 @@ def test_orthogonal_rank_error_and_low_precision():
     assert q.dtype == jnp.bfloat16
     q = np.asarray(q, np.float32)
     np.testing.assert_allclose(q.T @ q, np.eye(8), atol=0.05)
+
+
+@pytest.mark.parametrize("cls", RANDOM, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("dtype", ["float32", "float16", jnp.bfloat16])
+def test_init_draws_each_variable_as_the_initializer_does_op_by_op(cls, dtype):
+    """init runs jaxscope's random initializers as one cached compiled draw per
+    (config, shape, dtype); the values must be those of calling the initializer on
+    ``fold_in(rng, stable_hash(name))`` op by op (the documented key of every variable)."""
+    import jaxscope as js
+    from jaxscope.naming import stable_hash
+
+    shapes = {"conv/kernel": (3, 3, 4, 8), "dense/kernel": (8, 5), "seeded": (6, 4)}
+    initializers = {"conv/kernel": cls(), "dense/kernel": cls(), "seeded": cls(seed=123)}
+
+    def model():
+        for name, shape in shapes.items():
+            js.get_variable(name, shape, dtype=dtype, initializer=initializers[name])
+
+    rng = jax.random.key(11)
+    params = js.transform(model).init(rng)["params"]
+    for name, shape in shapes.items():
+        expected = initializers[name](jax.random.fold_in(rng, stable_hash(name)), shape, dtype)
+        assert params[name].dtype == expected.dtype, name
+        np.testing.assert_array_equal(np.asarray(params[name], np.float32),
+                                      np.asarray(expected, np.float32), err_msg=name)
