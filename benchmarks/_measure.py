@@ -18,6 +18,7 @@ import os
 import platform
 import pstats
 import re
+import resource
 import shlex
 import statistics
 import sys
@@ -50,6 +51,35 @@ def stats(samples: Sequence[float]) -> dict[str, float]:
 def block_ratio_range(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
     ratios = [x / y for x, y in zip(a["blocks"], b["blocks"])]
     return min(ratios), max(ratios)
+
+
+# -- process memory (Linux /proc; getrusage elsewhere) --------------------------------------------
+def rss() -> int:
+    """The process's resident set size now, in bytes."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def reset_peak_rss() -> bool:
+    """Restart the high-water mark `peak_rss` reports (False where the kernel can't)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss() -> int:
+    """The RSS high-water mark since the process started or `reset_peak_rss`, in bytes."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # -- timing --------------------------------------------------------------------------------------

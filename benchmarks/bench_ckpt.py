@@ -32,7 +32,6 @@ import json
 import os
 import pickle
 import pstats
-import resource
 import shutil
 import subprocess
 import sys
@@ -45,7 +44,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _measure import goal_table, header_lines, run_main, stats, table
+from _measure import (
+    goal_table,
+    header_lines,
+    peak_rss,
+    reset_peak_rss,
+    rss,
+    run_main,
+    stats,
+    table,
+)
 
 import jaxscope as js
 
@@ -202,40 +210,15 @@ RESTORERS = {"jaxscope": restore_jaxscope, "np.savez": restore_npz, "pickle": re
              "orbax": restore_orbax}
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _peak() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def child(method: str, path: str, profile: bool) -> None:
     """Restore ``path`` by ``method`` once; print time, memory and a checksum as JSON."""
     jax.block_until_ready(jnp.zeros(8) + 1)  # backend up before the baseline
     restore = RESTORERS[method]
     cold = drop_cache(path)
     gc.collect()
-    before = _rss()
-    reset = _reset_peak()
-    peak_before = _peak()
+    before = rss()
+    reset = reset_peak_rss()
+    peak_before = peak_rss()
     prof = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
     if prof:
@@ -245,11 +228,11 @@ def child(method: str, path: str, profile: bool) -> None:
     if prof:
         prof.disable()
     seconds = time.perf_counter() - t0
-    peak = _peak()
+    peak = peak_rss()
     leaves = jax.tree.leaves(out)
     res = {
         "seconds": seconds, "rss_before": before, "peak_before": peak_before, "peak": peak,
-        "retained": _rss() - before, "peak_reset": reset, "cold": cold,
+        "retained": rss() - before, "peak_reset": reset, "cold": cold,
         "nbytes": sum(int(a.nbytes) for a in leaves),
         "all_jax": all(isinstance(a, jax.Array) for a in leaves),
         "check": float(sum(float(a[0, 0]) for a in leaves)), "n": len(leaves),
