@@ -126,61 +126,76 @@ def variable_key(frame: Frame, name: str) -> str:
     return unique_name(frame.names_in_use, name)
 
 
-def _rng_for(frame: Frame, key: str) -> Any:
+def _rng(frame: Frame, key: str) -> Any:
+    """The init rng, which variable ``key`` needs for a random initial value."""
     if frame.rng is None:
         raise errors.MissingRngError(
             f"Variable {key} needs a random initial value, but init was called with rng=None. "
             "Call model.init(jax.random.key(0), ...) (an int seed works too)."
         )
-    return jax.random.fold_in(frame.rng, stable_hash(key))
+    return frame.rng
 
 
-# jaxscope's random initializers are pure functions of (key, their config, shape, dtype), so
-# one compiled program per (initializer config, shape, dtype) draws a variable in one dispatch
-# (eagerly a draw is ~10 op dispatches), and inside a trace JAX reuses the draw's cached jaxpr
-# instead of tracing the initializer again. The values are the same (tested per initializer).
+def _rng_for(frame: Frame, key: str) -> Any:
+    return jax.random.fold_in(_rng(frame, key), stable_hash(key))
+
+
+# jaxscope's initializers are pure functions of (key, their config, shape, dtype), so one
+# compiled program per (initializer config, shape, dtype) makes a variable in one dispatch
+# (eagerly a random draw is ~10 op dispatches, even `jnp.zeros` is several), and inside a
+# trace JAX reuses the program's cached jaxpr instead of tracing the initializer again. The
+# values are the same (tested per initializer).
 _RANDOM = (initializers.RandomUniform, initializers.RandomNormal,
            initializers.UniformUnitScaling, initializers.VarianceScaling,
            initializers.Orthogonal)
-_COMPILED_DRAWS: dict[tuple, Callable[[Any, Any], jax.Array]] = {}
-_MAX_COMPILED_DRAWS = 4096
+_COMPILED: dict[tuple, Callable[..., jax.Array]] = {}
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_MAX_COMPILED = 4096
 
 
-def _compiled_draw(
+def _compiled_initializer(
     initializer: Any, shape: tuple[int, ...], dtype: np.dtype
-) -> Callable[[Any, Any], jax.Array] | None:
-    """``draw(rng, name_hash)``, compiled and cached; None for other initializers."""
-    if not isinstance(initializer, _RANDOM):
+) -> Callable[..., jax.Array] | None:
+    """Compiled and cached: ``make(rng, name_hash)`` for a random initializer, ``make()``
+    for a keyless one; None for initializers that are not jaxscope's."""
+    keyless = isinstance(initializer, _KEYLESS)
+    if not keyless and not isinstance(initializer, _RANDOM):
         return None
-    try:
-        cache_key = (type(initializer), tuple(initializer.get_config().items()), shape, dtype)
-        draw = _COMPILED_DRAWS.get(cache_key)
-    except TypeError:  # an unhashable config value: draw op by op
-        return None
-    if draw is None:
-        if len(_COMPILED_DRAWS) >= _MAX_COMPILED_DRAWS:
-            _COMPILED_DRAWS.clear()
-
-        def draw_one(rng: Any, name_hash: Any) -> jax.Array:
-            return initializer(jax.random.fold_in(rng, name_hash), shape, dtype)
-
-        draw = _COMPILED_DRAWS[cache_key] = jax.jit(draw_one)
-    return draw
+    config = initializer.get_config()
+    if not all(type(v) in _SCALARS for v in config.values()):
+        return None  # e.g. a Constant's list or array: run op by op
+    # repr, not the values: 0.0 == -0.0 and 1 == 1.0 == True would share a program
+    cache_key = (type(initializer), repr(config), shape, dtype)
+    make = _COMPILED.get(cache_key)
+    if make is None:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.clear()
+        if keyless:
+            def make_value() -> jax.Array:
+                return initializer(None, shape, dtype)
+        else:
+            def make_value(rng: Any, name_hash: Any) -> jax.Array:  # type: ignore[misc]
+                return initializer(jax.random.fold_in(rng, name_hash), shape, dtype)
+        make = _COMPILED[cache_key] = jax.jit(make_value)
+    return make
 
 
 def _run_initializer(
     frame: Frame, key: str, initializer: Any, shape: tuple[int, ...], dtype: np.dtype
 ) -> jax.Array:
-    draw = _compiled_draw(initializer, shape, dtype) if frame.rng is not None else None
-    if draw is not None:
-        value = draw(frame.rng, np.uint32(stable_hash(key)))
+    make = _compiled_initializer(initializer, shape, dtype)
+    if make is not None and isinstance(initializer, _KEYLESS):
+        value = make()
+    elif make is not None:
+        value = make(_rng(frame, key), np.uint32(stable_hash(key)))
     elif isinstance(initializer, _KEYLESS):
         value = initializer(None, shape, dtype)
     elif _is_tf_style(initializer):
         value = initializer(list(shape), dtype=dtype)
     else:
         value = initializer(_rng_for(frame, key), shape, dtype)
-    value = jnp.asarray(value, dtype=dtype)
+    if getattr(value, "dtype", None) != dtype or getattr(value, "weak_type", True):
+        value = jnp.asarray(value, dtype=dtype)
     if value.shape != shape:
         raise ValueError(
             f"The initializer of variable {key} returned shape {value.shape}, but the variable "

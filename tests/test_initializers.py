@@ -510,3 +510,32 @@ def test_init_draws_each_variable_as_the_initializer_does_op_by_op(cls, dtype):
         assert params[name].dtype == expected.dtype, name
         np.testing.assert_array_equal(np.asarray(params[name], np.float32),
                                       np.asarray(expected, np.float32), err_msg=name)
+
+
+def test_init_makes_deterministic_variables_as_the_initializer_does():
+    """Keyless initializers run compiled and cached too; configs that compare equal but
+    differ (0.0 and -0.0, 1 and True) must not share a compiled program."""
+    import jaxscope as js
+
+    cases = {
+        "zeros": (inits.Zeros(), (3, 2), "float32"),
+        "ones": (inits.Ones(), (4,), "int32"),
+        "identity": (inits.Identity(gain=2.0), (3, 3), "float32"),
+        "plus_zero": (inits.Constant(0.0), (2,), "float32"),
+        "minus_zero": (inits.Constant(-0.0), (2,), "float32"),
+        "one_int": (inits.Constant(1), (2,), "float32"),
+        "true": (inits.Constant(True), (2,), "bool"),
+        "listed": (inits.Constant([1.0, 2.0]), (2,), "float32"),
+    }
+
+    def model():
+        for name, (init, shape, dtype) in cases.items():
+            js.get_variable(name, shape, dtype=dtype, initializer=init, trainable=False)
+
+    state = js.transform(model).init(None)["state"]
+    for name, (init, shape, dtype) in cases.items():
+        expected = np.asarray(init(None, shape, dtype))
+        got = np.asarray(state[name])
+        assert got.dtype == expected.dtype, name
+        np.testing.assert_array_equal(got, expected, err_msg=name)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=name)
