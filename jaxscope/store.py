@@ -320,10 +320,10 @@ def materialize(
     spec = VariableSpec(key, shape, dtype, trainable, tuple(collections), partitioner,
                         regularized, initializer, partitions)
     # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot
-    # path of notebooks and training loops, keeps the nearest one (the same program has
-    # already raised any such error in init).
-    # (the caller, store_get or Variable, is jaxscope's: the walk starts above it)
-    origin = user_origin(5 if frame.mode is Mode.CREATE else 1, skip=1)
+    # path of notebooks and training loops, keeps none: the same code raises any such error
+    # in init too, with the frames (the caller, store_get or Variable, is jaxscope's: the
+    # walk starts above it).
+    origin = user_origin(5, skip=1) if frame.mode is Mode.CREATE else ()
     frame.records[key] = Record(spec, constraint, origin, partitions, caching_device)
     item = CollectionItem(key, key, None)
     by_name = frame.collections
@@ -498,7 +498,9 @@ def _reuse_existing(
                 "with partitioning?"
             )
         if reuse is False:
-            origin = format_origin(record.origin)
+            origin = format_origin(record.origin) if record.origin else (
+                "  (apply does not record creation sites: model.init on the same code "
+                "raises this error with them)\n")
             raise errors.VariableExistsError(errors.exists_message(name, origin))
         what = "share"
     if shape is not None and not _compatible(shape, found.shape):

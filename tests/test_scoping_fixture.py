@@ -191,3 +191,16 @@ def test_scope_partitioner_keeps_one_logical_array():
     assert names == sorted(logical)
     spec = js.transform(fn).specs()["p/big"]
     assert spec.partitioner is not None and spec.shape == (4, 3)
+
+
+def test_duplicate_get_variable_in_apply_points_to_init():
+    """apply records no creation sites (its hot path); its error says where to get them."""
+    expected = first_sentence(CASES["duplicate_get_variable_raises"]["raises"])
+
+    def fn():
+        js.get_variable("v", [1])
+        js.get_variable("v", [1])
+
+    with pytest.raises(ValueError, match=re.escape(expected) + " Originally defined at:") as err:
+        js.transform(fn).apply({"params": {"v": np.zeros(1, np.float32)}, "state": {}})
+    assert "model.init on the same code raises this error with them" in str(err.value)
