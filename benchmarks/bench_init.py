@@ -34,7 +34,6 @@ import argparse
 import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -53,7 +52,10 @@ from _measure import (
     header_lines,
     interleaved_calls,
     max_abs_diff,
+    peak_rss,
     profile_stats,
+    reset_peak_rss,
+    rss,
     run_main,
     stats,
     table,
@@ -326,31 +328,6 @@ def mem_width(quick: bool) -> int:
     return 1024 if quick else 4096
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _peak() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 MEM_CASES = (("jaxscope", "eager"), ("jaxscope", "jit"), ("hand", "eager"), ("hand", "jit"),
              ("draws", "eager"))
 
@@ -376,8 +353,8 @@ def mem_child(impl: str, mode: str, width: int) -> None:
     # imports done, backend up, one tiny init by the same path: the baseline
     jax.block_until_ready((tiny if mode == "eager" else jax.jit(tiny))(rng, inputs()[1]))
     gc.collect()
-    before = _rss()
-    reset = _reset_peak()
+    before = rss()
+    reset = reset_peak_rss()
     t0 = time.perf_counter()
     temp = None
     if mode == "eager":
@@ -387,9 +364,9 @@ def mem_child(impl: str, mode: str, width: int) -> None:
         variables = jax.block_until_ready(compiled(rng, x))
         temp = int(compiled.memory_analysis().temp_size_in_bytes)
     seconds = time.perf_counter() - t0
-    peak = _peak()
+    peak = peak_rss()
     leaves = jax.tree.leaves(variables)
-    print(json.dumps({"before": before, "peak": peak, "after": _rss(), "reset": reset,
+    print(json.dumps({"before": before, "peak": peak, "after": rss(), "reset": reset,
                       "seconds": seconds, "nbytes": sum(int(a.nbytes) for a in leaves),
                       "n": len(leaves), "xla_temp": temp}))
 
