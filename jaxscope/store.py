@@ -176,7 +176,8 @@ def _compiled_initializer(
         else:
             def make_value(rng: Any, name_hash: Any) -> jax.Array:  # type: ignore[misc]
                 return initializer(jax.random.fold_in(rng, name_hash), shape, dtype)
-        make = _COMPILED[cache_key] = jax.jit(make_value)
+        make_value.__name__ = make_value.__qualname__ = type(initializer).__name__
+        make = _COMPILED[cache_key] = jax.jit(make_value)  # jaxprs show pjit[name=GlorotUniform]
     return make
 
 
