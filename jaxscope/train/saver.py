@@ -297,8 +297,10 @@ class Saver:
         """Read a checkpoint by prefix; return new variables (the input is not changed).
 
         ``shardings`` places restored arrays: ``{"params": {name: sharding}, ...}`` (the
-        structure of the variables) or a flat ``{name: sharding}``; arrays it does not
-        name go to the default device. Saving gathers sharded arrays into whole tensors.
+        structure of the variables) or a flat ``{name: sharding}``. An array it does not
+        name takes the sharding of the variable it replaces when that one is split or
+        replicated over several devices (as TF1 restored into a variable where it lived),
+        else the default device. Saving gathers sharded arrays into whole tensors.
 
         With ``variables``: every variable in ``var_list`` (all of ``variables`` when
         var_list is None) is replaced by the checkpoint's value, after checking its shape
@@ -368,8 +370,11 @@ class Saver:
                     "params" if _is_float(array.dtype) else "state"
                 )
             out[collection][var_name] = array
+        placement = _shardings_of(flat, mapping)
         if shardings:
-            _place(out, shardings)
+            placement = _merged(placement, shardings)
+        if placement:
+            _place(out, placement)
         return out
 
 
@@ -394,6 +399,27 @@ def _to_device(array: np.ndarray) -> jax.Array:
     if dtype == array.dtype:
         return jax.device_put(array)
     return jnp.asarray(array, dtype=dtype)  # e.g. int64 without x64
+
+
+def _shardings_of(flat: Mapping[str, tuple[str, Any]], mapping: Mapping[str, str]
+                  ) -> dict[str, Any]:
+    """``{variable: sharding}`` of the given variables that live on several devices."""
+    found = {}
+    for var_name in mapping.values():
+        current = flat.get(var_name, (None, None))[1]
+        if isinstance(current, jax.Array) and len(current.sharding.device_set) > 1:
+            found[var_name] = current.sharding
+    return found
+
+
+def _merged(found: dict[str, Any], shardings: Mapping[str, Any]) -> dict[str, Any]:
+    """``found`` (flat) updated by the caller's ``shardings`` (flat or nested)."""
+    nested = set(shardings) <= set(COLLECTIONS) and all(
+        isinstance(v, Mapping) for v in shardings.values())
+    merged = dict(found)
+    for table in (shardings.values() if nested else (shardings,)):
+        merged.update({name: s for name, s in table.items() if s is not None})
+    return merged
 
 
 def _place(variables: dict[str, dict[str, Any]], shardings: Mapping[str, Any]) -> None:

@@ -641,6 +641,16 @@ assert restored["params"]["w"].sharding == rows
 np.testing.assert_array_equal(restored["params"]["w"], np.arange(8.0).reshape(4, 2))
 flat = js.train.Saver().restore(path, shardings={"w": NamedSharding(mesh, P(None, "x"))})
 assert flat["params"]["w"].sharding.spec == P(None, "x")
+# restoring into given variables keeps their sharding; a single-device one stays as it was
+given = {"params": {"w": jax.device_put(jnp.zeros((4, 2)), NamedSharding(mesh, P(None, "x")))},
+         "state": {}}
+into = js.train.Saver().restore(path, given)
+assert into["params"]["w"].sharding == given["params"]["w"].sharding
+np.testing.assert_array_equal(into["params"]["w"], np.arange(8.0).reshape(4, 2))
+assert len(js.train.Saver().restore(path, {"params": {"w": jnp.zeros((4, 2))}, "state": {}})
+           ["params"]["w"].sharding.device_set) == 1
+override = js.train.Saver().restore(path, given, shardings={"w": rows})
+assert override["params"]["w"].sharding == rows  # shardings= wins
 print("ok")
 """
 
