@@ -539,3 +539,24 @@ def test_init_makes_deterministic_variables_as_the_initializer_does():
         assert got.dtype == expected.dtype, name
         np.testing.assert_array_equal(got, expected, err_msg=name)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=name)
+
+
+def test_vmapped_and_jitted_init_equal_eager_init():
+    """The compiled initializers batch under jax.vmap (an ensemble's init over keys) and
+    inline under jax.jit with the same values as eager init."""
+    import jaxscope as js
+
+    def model(x):
+        w = js.get_variable("w", [3, 4], initializer=inits.GlorotUniform())
+        b = js.get_variable("b", [4], initializer=inits.Zeros())
+        return x @ w + b + js.get_variable("v", [4])  # the default, uniform_unit_scaling
+
+    transformed, x = js.transform(model), jnp.ones((1, 3))
+    keys = jax.random.split(jax.random.key(0), 3)
+    batched = jax.vmap(lambda k: transformed.init(k, x))(keys)
+    for i, key in enumerate(keys):
+        eager = transformed.init(key, x)["params"]
+        jitted = jax.jit(transformed.init)(key, x)["params"]
+        for name, value in eager.items():
+            np.testing.assert_array_equal(batched["params"][name][i], value, err_msg=name)
+            np.testing.assert_array_equal(jitted[name], value, err_msg=name)
