@@ -660,7 +660,7 @@ class variable_scope:  # noqa: N801 - TF1 name
             and caching_device is None and partitioner is None and custom_getter is None
             and dtype is None and constraint is None
         )
-        self._kwargs = dict(
+        self._kwargs = None if self._plain else dict(
             initializer=initializer,
             regularizer=regularizer,
             caching_device=caching_device,

@@ -67,5 +67,12 @@ def variable_collection(dtype: Any, trainable: bool) -> str:
     Integer and boolean variables always live in ``state`` (JAX cannot
     differentiate them), whatever their ``trainable`` flag says.
     """
-    inexact = jnp.issubdtype(dtype, jnp.inexact)
-    return "params" if (trainable and inexact) else "state"
+    if not trainable:
+        return "state"
+    inexact = _INEXACT.get(dtype)
+    if inexact is None:  # jnp.issubdtype is slow for the lookup hot path: once per dtype
+        inexact = _INEXACT[dtype] = bool(jnp.issubdtype(dtype, jnp.inexact))
+    return "params" if inexact else "state"
+
+
+_INEXACT: dict[Any, bool] = {}
