@@ -491,6 +491,21 @@ def _unique_variable_scope(frame: Frame, prefix: str) -> str:
     return f"{prefix}_{idx}"
 
 
+def _sub_scope(
+    parent: VariableScope, name: str, reuse: Any, name_scope: str, constraint: Callable | None
+) -> VariableScope:
+    """A sub-scope of ``parent``: it inherits every default but its name, name scope and
+    constraint, and reuse unless ``reuse`` is set (copied field by field: the hot path of
+    every layer's scope)."""
+    scope = object.__new__(VariableScope)
+    scope.__dict__.update(parent.__dict__)
+    scope._reuse = reuse or parent._reuse
+    scope._name = name
+    scope._name_scope = name_scope
+    scope._constraint = constraint
+    return scope
+
+
 class _PureVariableScope:
     """TF's ``_pure_variable_scope``: the variable-scope half, no name scope."""
 
@@ -565,14 +580,11 @@ class _PureVariableScope:
             self._override(scope, captured.custom_getter)
         else:
             self._new_name = join(old.name, captured) if old.name else captured
-            # A sub-scope inherits everything but its name, name scope and constraint
-            # (copied field by field: the hot path of every layer's scope).
-            scope = object.__new__(VariableScope)
-            scope.__dict__.update(old.__dict__)
-            scope._reuse = self._reuse or old._reuse  # reuse is inherited by sub-scopes
-            scope._name = self._new_name
-            scope._name_scope = captured if self._old_name_scope is None else self._old_name_scope
-            scope._constraint = self._constraint
+            scope = _sub_scope(
+                old, self._new_name, self._reuse,
+                captured if self._old_name_scope is None else self._old_name_scope,
+                self._constraint,
+            )
             self._override(scope, old._custom_getter)
             frame.scope_counts.open(self._new_name)
         frame.current_scope = scope
@@ -728,13 +740,8 @@ class variable_scope:  # noqa: N801 - TF1 name
         name_context.__enter__()
         self._name_context = name_context
         old = frame.current_scope
-        new_name = f"{old._name}/{name}" if old._name else name
-        scope = object.__new__(VariableScope)
-        scope.__dict__.update(old.__dict__)
-        scope._reuse = self._reuse or old._reuse  # reuse is inherited by sub-scopes
-        scope._name = new_name
-        scope._name_scope = name_stack + "/"
-        scope._constraint = None
+        new_name = join(old._name, name)
+        scope = _sub_scope(old, new_name, self._reuse, name_stack + "/", None)
         frame.scope_counts.open(new_name)
         frame.current_scope = scope
         pure = object.__new__(_PureVariableScope)  # what its __exit__ reads
