@@ -327,13 +327,8 @@ def materialize(
     origin = user_origin(5, skip=1) if frame.mode is Mode.CREATE else ()
     frame.records[key] = Record(spec, constraint, origin, partitions, caching_device)
     item = CollectionItem(key, key, None)
-    by_name = frame.collections
     for name in collections:
-        items = by_name.get(name)
-        if items is None:
-            by_name[name] = [item]
-        else:
-            items.append(item)
+        add_item(frame, name, item)
     return value
 
 

@@ -370,9 +370,8 @@ class Saver:
                     "params" if _is_float(array.dtype) else "state"
                 )
             out[collection][var_name] = array
-        placement = _shardings_of(flat, mapping)
-        if shardings:
-            placement = _merged(placement, shardings)
+        # the given variables' own shardings, then the caller's, which win
+        placement = {**_shardings_of(flat, mapping), **_flat_shardings(shardings or {}, out)}
         if placement:
             _place(out, placement)
         return out
@@ -412,24 +411,23 @@ def _shardings_of(flat: Mapping[str, tuple[str, Any]], mapping: Mapping[str, str
     return found
 
 
-def _merged(found: dict[str, Any], shardings: Mapping[str, Any]) -> dict[str, Any]:
-    """``found`` (flat) updated by the caller's ``shardings`` (flat or nested)."""
+def _flat_shardings(shardings: Mapping[str, Any], variables: Mapping[str, Mapping[str, Any]]
+                    ) -> dict[str, Any]:
+    """``{name: sharding}`` from a flat mapping, or from the nested ``{"params": {...}, ...}``
+    for the names in that collection of ``variables``."""
     nested = set(shardings) <= set(COLLECTIONS) and all(
         isinstance(v, Mapping) for v in shardings.values())
-    merged = dict(found)
-    for table in (shardings.values() if nested else (shardings,)):
-        merged.update({name: s for name, s in table.items() if s is not None})
-    return merged
+    if not nested:
+        return {name: s for name, s in shardings.items() if s is not None}
+    return {name: s for collection, table in shardings.items() for name, s in table.items()
+            if s is not None and name in variables[collection]}
 
 
 def _place(variables: dict[str, dict[str, Any]], shardings: Mapping[str, Any]) -> None:
-    """Put each restored array on the sharding named for it (nested or flat mapping)."""
-    nested = set(shardings) <= set(COLLECTIONS) and all(
-        isinstance(v, Mapping) for v in shardings.values())
+    """Put each array on the sharding ``shardings`` (flat, by name) gives it, if any."""
     for collection in COLLECTIONS:
-        table = shardings.get(collection, {}) if nested else shardings
         for name, value in variables[collection].items():
-            sharding = table.get(name)
+            sharding = shardings.get(name)
             if sharding is None:
                 continue
             if sharding.is_fully_addressable:
