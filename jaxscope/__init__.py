@@ -72,7 +72,7 @@ from jaxscope.sharding import partition_spec, variable_shardings
 from jaxscope.spec import VariableSpec
 from jaxscope.summary import summary
 from jaxscope.template import Template, make_template
-from jaxscope.transform import Aux, Transformed, next_rng_key, transform
+from jaxscope.transform import Aux, Transformed, merge, next_rng_key, transform
 from jaxscope.variables import Variable, get_local_variable, get_variable
 
 __version__ = "0.1.0"
@@ -118,6 +118,7 @@ __all__ = [
     "layers",
     "local_variables",
     "make_template",
+    "merge",
     "min_max_variable_partitioner",
     "model_variables",
     "name_scope",

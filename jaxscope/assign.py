@@ -1,7 +1,7 @@
 """Assignment: `assign`, `assign_add`, `assign_sub` by variable name, as TF1's ``tf.assign``.
 
 The new value is what later reads in the same call see, and it lands in
-``aux.variables`` (in ``init``: in the returned variables). A variable's
+``aux.updates`` (in ``init``: in the returned variables). A variable's
 ``constraint`` is applied after each assignment.
 """
 
@@ -72,7 +72,7 @@ def assign(name: str, value: Any) -> jax.Array:
     """Set variable ``name`` (resolved in the current scope) to ``value``; return it.
 
     Later reads in the same call see the new value; it lands in
-    ``aux.variables`` (in ``init``: in the returned variables).
+    ``aux.updates`` (in ``init``: in the returned variables); `merge` folds it back.
 
     Example:
       >>> import jaxscope as js
@@ -81,7 +81,7 @@ def assign(name: str, value: Any) -> jax.Array:
       ...     return js.assign("counter", 5)
       >>> model = js.transform(f)
       >>> out, aux = model.apply(model.init(0))
-      >>> int(aux.state["counter"])
+      >>> int(aux.updates["state"]["counter"])
       5
     """
     frame = current_frame("js.assign")

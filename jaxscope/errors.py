@@ -39,7 +39,7 @@ class VariableDtypeError(ValueError):
 
 
 class ApplyVariablesError(ValueError):
-    """`apply` was given variables that do not match what the code asks for."""
+    """`apply` (or `merge`) was given variables that do not match what the code asks for."""
 
 
 class MissingRngError(ValueError):

@@ -191,6 +191,13 @@ class Frame:
             out[record.spec.collection][key] = self.values[key]
         return out
 
+    def updates(self) -> dict[str, dict[str, Any]]:
+        """``{"params": ..., "state": ...}`` of only the variables assigned in this trace."""
+        out: dict[str, dict[str, Any]] = {"params": {}, "state": {}}
+        for key in self.assigned:
+            out[self.records[key].spec.collection][key] = self.values[key]
+        return out
+
 
 _FRAMES: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
     "jaxscope_frames", default=()

@@ -11,7 +11,7 @@ every value the body changes an output:
   `while_loop`: a creation run of one step during ``init``, as Haiku does) or leave the
   transform as unbatched outputs (`vmap`, `remat`), and are shared by every step;
 * variables the body *assigns* are carried through the loop (`scan`) or leave
-  as outputs, and land in ``aux.variables``;
+  as outputs, and land in ``aux.updates``;
 * losses the body adds leave as outputs, summed over scan steps and averaged
   over vmapped examples; regularizers run once, outside, on the created value.
 
@@ -154,7 +154,7 @@ def scan(
 
     Variables the body creates are created once and shared by every step;
     variables it assigns are carried from step to step and land in
-    ``aux.variables``; losses it adds are summed over the steps;
+    ``aux.updates``; losses it adds are summed over the steps;
     `next_rng_key` gives each step its own key.
 
     Example:

@@ -2,7 +2,9 @@
 
 ``init`` runs the function as the *create trace* and returns every variable it
 made; ``apply`` runs it as the *reuse trace* over given variables and returns
-the output with an `Aux` (the variables after assignments, and the losses).
+the output with an `Aux`: only what the call produced (the variables it assigned,
+and the losses), never a copy of an unchanged variable; `merge` folds the
+assignments back.
 Both are ordinary JAX functions: ``jax.jit``, ``jax.grad`` and ``jax.vmap``
 apply to them, and ``specs`` traces abstractly with ``jax.eval_shape``.
 """
@@ -10,6 +12,7 @@ apply to them, and ``specs`` traces abstractly with ``jax.eval_shape``.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, overload
 
@@ -17,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxscope.errors import MissingRngError
+from jaxscope.errors import ApplyVariablesError, MissingRngError, did_you_mean
 from jaxscope.frame import Frame, Mode, current_frame, push_frame
 from jaxscope.naming import stable_hash
 from jaxscope.spec import VariableSpec
@@ -26,33 +29,35 @@ Variables = dict[str, dict[str, jax.Array]]
 
 
 class Aux(NamedTuple):
-    """What ``apply`` returns beside the output: a pytree, so it passes through ``jax.jit``.
+    """What ``apply`` returns beside the output: only what the call produced.
+
+    A pytree of what the call made and nothing it was given, so ``jax.jit(model.apply)``
+    writes no copy of an unchanged variable.
 
     Attributes:
-      variables: the variables after the call, same structure as the input, with
-        every assignment made during the call applied.
+      updates: ``{"params": {...}, "state": {...}}`` holding only the variables assigned
+        during the call (moving statistics, counters), at their new values; fold them
+        back with `merge`.
       losses: ``{name: scalar}`` of every regularization loss and `add_loss`.
 
     Example:
-      >>> import jax.numpy as jnp, jaxscope as js
+      >>> import jax, jax.numpy as jnp, jaxscope as js
       >>> def f():
       ...     js.get_variable("w", initializer=jnp.array([3.0, 4.0]),
       ...                     regularizer=js.regularizers.l2(1.0))
       ...     js.get_variable("steps", initializer=0, trainable=False)
       ...     js.assign_add("steps", 1)
       >>> model = js.transform(f)
-      >>> _, aux = model.apply(model.init(0))
-      >>> float(aux.regularization_loss), int(aux.state["steps"])
+      >>> variables = model.init(0)
+      >>> _, aux = model.apply(variables)
+      >>> jax.tree.map(int, aux.updates)              # "w" was not assigned: not returned
+      {'params': {}, 'state': {'steps': 2}}
+      >>> float(aux.regularization_loss), int(js.merge(variables, aux.updates)["state"]["steps"])
       (12.5, 2)
     """
 
-    variables: Variables
+    updates: Variables
     losses: dict[str, jax.Array]
-
-    @property
-    def state(self) -> dict[str, jax.Array]:
-        """``variables["state"]``: counters, moving averages and other non-trainables."""
-        return self.variables["state"]
 
     @property
     def regularization_loss(self) -> jax.Array:
@@ -61,6 +66,68 @@ class Aux(NamedTuple):
         for loss in self.losses.values():
             total = total + loss
         return total
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes Aux does not have: teach the move from the old contract.
+        if name in ("variables", "state"):
+            raise AttributeError(_AUX_VARIABLES_REMOVED.format(attr=name))
+        raise AttributeError(f"'Aux' object has no attribute {name!r}")
+
+
+_AUX_VARIABLES_REMOVED = (
+    "aux.{attr} was removed: apply returns only what the call changed, in aux.updates "
+    "({{'params': {{...}}, 'state': {{...}}}} with only the assigned variables). Fold them "
+    "back with variables = js.merge(variables, aux.updates)."
+)
+
+
+def merge(variables: Mapping[str, Any], updates: Mapping[str, Mapping[str, Any]]) -> Variables:
+    """``variables`` with ``updates`` (``aux.updates`` of `apply`) folded in; a new dict.
+
+    Pure and cheap (dictionaries only), so it works inside and outside ``jax.jit``;
+    neither argument is changed. Every updated name must already be in ``variables``:
+    ``apply`` never creates, so a stray name means updates from another model.
+
+    Args:
+      variables: ``{"params": {...}, "state": {...}}`` as ``init`` returned them.
+      updates: ``aux.updates`` of an ``apply`` over those variables.
+
+    Returns:
+      The variables after the call: each updated name replaced, order and any extra
+      top-level entries kept.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def count():
+      ...     js.get_variable("calls", initializer=0, trainable=False)
+      ...     js.assign_add("calls", 1)
+      >>> model = js.transform(count)
+      >>> variables = model.init(0)                      # init ran count once: calls == 1
+      >>> _, aux = model.apply(variables)
+      >>> variables = js.merge(variables, aux.updates)   # TF1: the assign op was run
+      >>> int(variables["state"]["calls"])
+      2
+    """
+    merged = dict(variables)
+    for collection, changed in updates.items():
+        if not changed:
+            continue
+        current = variables.get(collection)
+        if not isinstance(current, Mapping):
+            raise ApplyVariablesError(
+                f"js.merge: the updates have a {collection!r} part, but variables has no "
+                f"{collection!r} dict; pass the variables that apply was called with."
+            )
+        missing = [name for name in changed if name not in current]
+        if missing:
+            raise ApplyVariablesError(
+                f"js.merge: variable {missing[0]!r} in updates[{collection!r}] is not in "
+                f"variables[{collection!r}].{did_you_mean(missing[0], current)} apply only "
+                "assigns variables it was given: merge aux.updates into the variables that "
+                "apply was called with."
+            )
+        merged[collection] = {**current, **changed}
+    return merged
 
 
 class Transformed(NamedTuple):
@@ -97,10 +164,11 @@ class Transformed(NamedTuple):
       ``apply``: the reuse trace, as ``sess.run(output)``; assignments come back in ``aux``:
 
       >>> out, aux = model.apply(variables, x)
-      >>> out.shape, list(aux.losses)
-      ((1, 2), ['w'])
-      >>> int(variables["state"]["count"]), int(aux.state["count"])  # init ran net once too
-      (1, 2)
+      >>> out.shape, list(aux.losses), list(aux.updates["state"])
+      ((1, 2), ['w'], ['count'])
+      >>> variables = js.merge(variables, aux.updates)  # TF1: the assign op ran
+      >>> int(variables["state"]["count"])              # init ran net once too
+      2
 
       ``shardings``: where each variable lives on a device mesh (`jaxscope.sharding`
       gives the rule: partitioned variables are split, the rest replicated), for
@@ -207,25 +275,14 @@ def transform(fn: Callable[..., Any] | None = None, *, mesh_axis: str | None = N
     if fn is None:
         return functools.partial(transform, mesh_axis=mesh_axis)
 
-    @functools.wraps(fn)
     def init(rng: Any, *args: Any, **kwargs: Any) -> Variables:
         return _run_init(fn, rng, args, kwargs).variables()
 
-    @functools.wraps(fn)
     def apply(variables: Variables, *args: Any, rng: Any = None, **kwargs: Any) -> tuple[Any, Aux]:
-        given = _check_variables(variables)
-        params, state = dict(given["params"]), dict(given["state"])
-        frame = Frame(Mode.REUSE, as_rng(rng), {"params": params, "state": state})
+        frame = Frame(Mode.REUSE, as_rng(rng), _check_variables(variables))
         with push_frame(frame):
             out = fn(*args, **kwargs)
-        new = {"params": params, "state": state}
-        if frame.assigned:
-            new = {"params": dict(params), "state": dict(state)}
-            for key in frame.assigned:
-                new[frame.records[key].spec.collection][key] = frame.values[key]
-        if len(given) != 2:  # keep any extra top-level entries the caller passed
-            new = {**given, **new}
-        return out, Aux(new, dict(frame.losses))
+        return out, Aux(frame.updates(), dict(frame.losses))
 
     def specs(*args: Any, **kwargs: Any) -> dict[str, VariableSpec]:
         """Abstract trace: (*args) -> {name: VariableSpec}, no FLOPs, no device memory."""
@@ -245,12 +302,26 @@ def transform(fn: Callable[..., Any] | None = None, *, mesh_axis: str | None = N
 
         return variable_shardings(specs(*args, **kwargs), mesh, mesh_axis)
 
-    init.__doc__ = f"Create trace of {getattr(fn, '__name__', 'fn')}: (rng, *args) -> variables."
-    apply.__doc__ = (
-        f"Reuse trace of {getattr(fn, '__name__', 'fn')}: (variables, *args, rng=None) -> "
-        "(out, aux)."
-    )
+    _describe(init, fn, "Create trace", "init(rng, *args, **kwargs) -> variables")
+    _describe(apply, fn, "Reuse trace",
+              "apply(variables, *args, rng=None, **kwargs) -> (out, aux)")
     return Transformed(init, apply, specs, shardings)
+
+
+def _describe(traced: Callable, fn: Callable, what: str, signature: str) -> None:
+    """Give ``traced`` the model's name and docstring, but keep its own signature.
+
+    Not `functools.wraps`: that sets ``__wrapped__``, and ``inspect.signature`` (so
+    ``jax.jit``'s ``static_argnames``, ``static_argnums`` and ``donate_argnames``) would
+    then see the model's parameters instead of ``init``'s and ``apply``'s.
+    """
+    name = getattr(fn, "__name__", type(fn).__name__)
+    traced.__name__ = name
+    traced.__qualname__ = getattr(fn, "__qualname__", name)
+    traced.__module__ = getattr(fn, "__module__", traced.__module__)
+    doc = getattr(fn, "__doc__", None)
+    doc = inspect.cleandoc(doc) if doc and doc != type(fn).__doc__ else None
+    traced.__doc__ = f"{what} of {name}: {signature}." + (f"\n\n{doc}" if doc else "")
 
 
 def _is_array_like(x: Any) -> bool:

@@ -334,8 +334,8 @@ def test_jit_and_grad_through_a_conv_net():
         variables = {"params": params, "state": state}
         logits, aux = model.apply(variables, images, True, rng=rng)
         xent = js.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-        inference, _ = model.apply(aux.variables, images, False)
-        return jnp.mean(xent), (aux.state, inference)
+        inference, _ = model.apply(js.merge(variables, aux.updates), images, False)
+        return jnp.mean(xent), (aux.updates["state"], inference)
 
     step = jax.jit(jax.value_and_grad(loss, has_aux=True))
     (value, (new_state, inference)), grads = step(variables["params"], variables["state"],

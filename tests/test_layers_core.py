@@ -270,7 +270,7 @@ def test_kernel_constraint_is_applied_on_assignment():
         return y
 
     _, aux = js.transform(fn).apply(js.transform(fn).init(0, jnp.ones([1, 2])), jnp.ones([1, 2]))
-    close(aux.variables["params"]["fc/kernel"], np.ones([2, 2]), atol=0)
+    close(aux.updates["params"]["fc/kernel"], np.ones([2, 2]), atol=0)
 
 
 def test_variables_take_the_input_float_dtype():

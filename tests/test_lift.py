@@ -52,7 +52,7 @@ def test_scan_creates_once_and_matches_the_unrolled_loop():
     (h_ref, ys_ref), aux_ref = reference.apply(variables, XS)
     np.testing.assert_allclose(ys, ys_ref, rtol=1e-6)
     np.testing.assert_allclose(h, h_ref, rtol=1e-6)
-    assert int(aux.state["loop/cell/steps"]) == 10  # 5 more steps from init's 5
+    assert int(aux.updates["state"]["loop/cell/steps"]) == 10  # 5 more steps from init's 5
     # The regularizer runs once (at creation), per-step losses are summed over the steps.
     assert float(aux.losses["loop/cell/b"]) == pytest.approx(2.0 * 0.1**2 / 2)
     assert float(aux.losses["loop/cell/per_step"]) == 5.0
@@ -133,7 +133,7 @@ def test_nested_scans_share_inner_variables():
     assert not isinstance(variables["params"]["inner/w"], jax.core.Tracer)
     out, aux = m.apply(variables, grid)
     assert float(out) == 15.0
-    assert int(aux.state["visits"]) == int(variables["state"]["visits"]) + 2
+    assert int(aux.updates["state"]["visits"]) == int(variables["state"]["visits"]) + 2
 
 
 def test_lifted_transforms_nest_and_create_outside_all_of_them():
@@ -238,7 +238,7 @@ def test_cond_creates_both_branches_and_runs_the_taken_one():
     for x, expected, calls in ((2.0, 20.0, 2), (0.5, 0.05, 1)):
         out, aux = jax.jit(m.apply)(variables, x)
         assert float(out) == pytest.approx(expected)
-        assert int(aux.state["calls"]) == calls
+        assert int(aux.updates["state"]["calls"]) == calls
         assert float(aux.losses["b"]) == pytest.approx(0.1)
 
 
@@ -276,7 +276,7 @@ def test_while_loop_creates_once_carries_assignments_and_sums_losses():
     assert int(variables["state"]["iterations"]) == 6
     out, aux = jax.jit(m.apply)(variables, 3.0)
     assert float(out) == 192.0
-    assert int(aux.state["iterations"]) == 12
+    assert int(aux.updates["state"]["iterations"]) == 12
     assert float(aux.losses["per_iteration"]) == 6.0
 
 

@@ -275,14 +275,14 @@ results["per_device_expected"] = sum(
 
 def loss_fn(params, state, x, y):
     out, aux = model.apply({"params": params, "state": state}, x)
-    return jnp.mean((out - y) ** 2) + aux.regularization_loss, aux.state
+    return jnp.mean((out - y) ** 2) + aux.regularization_loss, aux.updates["state"]
 
 
 def sgd_step(variables, x, y):
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
     (loss, state), grads = grad_fn(variables["params"], variables["state"], x, y)
     params = jax.tree.map(lambda p, g: p - 0.5 * g, variables["params"], grads)
-    return {"params": params, "state": state}, loss
+    return js.merge({"params": params, "state": variables["state"]}, {"state": state}), loss
 
 
 replicated = NamedSharding(mesh, P())

@@ -46,7 +46,7 @@ def test_apply_matches_hand_written_function():
     out, aux = model.apply(variables, X)
     np.testing.assert_allclose(out, hand_written(variables["params"], X), rtol=1e-6)
     assert aux.losses == {}
-    assert aux.variables["params"] == variables["params"]
+    assert aux.updates == {"params": {}, "state": {}}  # nothing assigned, nothing returned
     assert float(aux.regularization_loss) == 0.0
     assert aux.regularization_loss.dtype == jnp.float32
 
@@ -263,14 +263,18 @@ def test_apply_runs_the_same_reuse_checks_as_init():
         model.apply({"params": {"foo/v": jnp.zeros(1)}, "state": {}})
 
 
-def test_apply_passes_through_unused_variables_and_extra_entries():
+def test_merge_keeps_unused_variables_and_extra_entries():
     def model():
-        return js.get_variable("a", [1])
+        return js.assign("a", js.get_variable("a", [1]) + 1.0)
 
     given = {"params": {"a": jnp.ones(1), "unused": jnp.zeros(2)}, "state": {}, "meta": 1}
     _, aux = js.transform(model).apply(given)
-    assert aux.variables["params"]["unused"] is given["params"]["unused"]
-    assert aux.variables["meta"] == 1
+    assert list(aux.updates["params"]) == ["a"]
+    merged = js.merge(given, aux.updates)
+    assert merged["params"]["unused"] is given["params"]["unused"]
+    assert merged["meta"] == 1
+    assert float(merged["params"]["a"][0]) == 2.0
+    assert float(given["params"]["a"][0]) == 1.0  # the input is not changed
 
 
 def test_variable_fetched_twice_is_the_same_object_in_init_and_apply():

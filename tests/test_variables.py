@@ -64,7 +64,7 @@ def test_dtype_accepts_names_and_reuse_without_dtype_accepts_stored_dtype():
 def test_integer_variables_live_in_state_whatever_trainable_says():
     def fn():
         js.get_variable("steps", [], dtype=jnp.int32, trainable=True)
-        js.get_variable("w", [2])
+        return js.get_variable("w", [2])
 
     variables, _, _ = init_apply(fn)
     assert list(variables["state"]) == ["steps"] and list(variables["params"]) == ["w"]
@@ -72,8 +72,8 @@ def test_integer_variables_live_in_state_whatever_trainable_says():
     assert spec.trainable and "trainable_variables" in spec.collections
     # ... so jax.grad over params works with a seed-style integer counter.
     model = js.transform(fn)
-    jax.grad(lambda p: jnp.sum(model.apply({"params": p, "state": variables["state"]})[1]
-                               .variables["params"]["w"]))(variables["params"])
+    jax.grad(lambda p: jnp.sum(model.apply({"params": p, "state": variables["state"]})[0]
+                               ))(variables["params"])
 
 
 def test_default_initializers_by_dtype():
@@ -204,12 +204,14 @@ def test_assign_updates_later_reads_and_lands_in_aux_and_init():
     assert int(variables["state"]["opt/counter"]) == 1
     (v, counter), aux = model.apply(variables)
     assert float(v) == 2.0 and int(counter) == 2
-    assert int(aux.state["opt/counter"]) == 2
-    assert float(aux.variables["params"]["opt/v"]) == 2.0
+    assert {part: list(names) for part, names in aux.updates.items()} == {
+        "params": ["opt/v"], "state": ["opt/counter"]}  # only what the call assigned
+    assert int(aux.updates["state"]["opt/counter"]) == 2
+    assert float(aux.updates["params"]["opt/v"]) == 2.0
     # The input is not mutated, and apply under jit gives the same.
     assert int(variables["state"]["opt/counter"]) == 1
     _, jitted = jax.jit(model.apply)(variables)
-    assert int(jitted.state["opt/counter"]) == 2
+    assert int(jitted.updates["state"]["opt/counter"]) == 2
 
 
 def test_constraint_applies_after_assignment_only():
@@ -264,7 +266,7 @@ def test_gradient_flows_through_an_assigned_value():
     variables = model.init(0, 2.0)
 
     def new_w(params):
-        return model.apply({"params": params, "state": {}}, 2.0)[1].variables["params"]["w"]
+        return model.apply({"params": params, "state": {}}, 2.0)[1].updates["params"]["w"]
 
     assert float(jax.grad(new_w)(variables["params"])["w"]) == 2.0
 

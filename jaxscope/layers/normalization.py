@@ -4,7 +4,7 @@
 not (``state``). With ``training=True`` the layer normalizes with the batch statistics
 (biased variance) and assigns the moving averages with TF's update
 ``moving -= (moving - batch) * (1 - momentum)``; the new values are what later calls
-in the same ``apply`` read, and they come back in ``aux.variables``.
+in the same ``apply`` read, and they come back in ``aux.updates["state"]``.
 
 As TF1, a 4-D input normalized over axis 1 or 3 (5-D: 1 or 4) goes through the fused
 kernel (`js.nn.fused_batch_norm`), whose batch variance -- the one fed to the moving
@@ -84,7 +84,7 @@ class BatchNormalization(ArrayLayer):
       (['batch_normalization/beta', 'batch_normalization/gamma'],
        ['batch_normalization/moving_mean', 'batch_normalization/moving_variance'])
       >>> y, aux = model.apply(variables, x, True)
-      >>> [round(m, 4) for m in aux.state["batch_normalization/moving_mean"].tolist()]
+      >>> [round(m, 4) for m in aux.updates["state"]["batch_normalization/moving_mean"].tolist()]
       [0.03, 0.04]
     """
 

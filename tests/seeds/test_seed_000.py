@@ -260,7 +260,7 @@ def test_seed000_nested_scopes_name_foo_bar_v():
 
     run = run_both(fn)
     assert list(run.variables["params"]) == ["foo/bar/v"]
-    assert run.out is run.aux.variables["params"]["foo/bar/v"]
+    assert run.out is run.variables["params"]["foo/bar/v"]  # apply reads the given array
 
 
 def test_seed000_get_variable_scope_reuse_variables_shares_v():

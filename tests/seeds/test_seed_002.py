@@ -224,13 +224,14 @@ def test_seed002_using_variables_counter_and_assign_increment():
 
     model = run.model
     variables = run.variables
-    step = jax.jit(lambda v: model.apply(v, run_increment=True)[1].variables)
+    step = jax.jit(lambda v: model.apply(v, run_increment=True)[1].updates)
     for expected in (1, 2, 3):
         _, aux = model.apply(variables, run_increment=True)
-        assert int(aux.state["counter"]) == expected
+        assert int(aux.updates["state"]["counter"]) == expected
         jitted = step(variables)
+        assert jitted == {"params": {}, "state": {"counter": jitted["state"]["counter"]}}
         assert int(jitted["state"]["counter"]) == expected
-        variables = aux.variables
+        variables = js.merge(variables, aux.updates)
     # The other variables pass through unchanged.
     assert variables["params"]["W"] is run.variables["params"]["W"]
     # An assignment made during init lands in init's variables (API.md, Assignment).
@@ -258,8 +259,8 @@ def test_seed002_save_block_assign_ops_before_saving():
     for (inc_v1, dec_v2), aux in (model.apply(zeros), jax.jit(model.apply)(zeros)):
         np.testing.assert_array_equal(inc_v1, np.ones(3))
         np.testing.assert_array_equal(dec_v2, -np.ones(5))
-        np.testing.assert_array_equal(aux.variables["params"]["v1"], np.ones(3))
-        np.testing.assert_array_equal(aux.variables["params"]["v2"], -np.ones(5))
+        np.testing.assert_array_equal(aux.updates["params"]["v1"], np.ones(3))
+        np.testing.assert_array_equal(aux.updates["params"]["v2"], -np.ones(5))
 
 
 def test_seed002_restore_block_needs_no_initializer_when_values_are_given():
@@ -341,7 +342,7 @@ def test_seed002_checkpoint_load_latest_and_save_every_n_steps_with_global_step(
             saver.save(variables, str(checkpoint_dir / "model"), global_step=i)
         if i < 3:
             _, aux = model.apply(variables)
-            variables = aux.variables
+            variables = js.merge(variables, aux.updates)
     assert js.train.latest_checkpoint(str(checkpoint_dir)) == str(checkpoint_dir / "model-3000")
     loaded, restored = loadmodel(model.init(0))
     assert loaded
@@ -700,4 +701,4 @@ def test_seed002_assign_add_then_assign():
         assert float(v) == 0.0
         assert (float(value), float(value1)) == (1.0, 1.0)  # print(value, value1): 1.0 1.0
         assert value.dtype == jnp.float32
-        assert float(aux.variables["params"]["v"]) == 1.0
+        assert float(aux.updates["params"]["v"]) == 1.0
