@@ -596,8 +596,8 @@ def report(args: argparse.Namespace, res: dict[str, Any], elapsed: float) -> tup
         "call, and *before the first call* (while loading); the distinct values over the "
         f"processes. *Steady-state*: wall time per call after {WARMUP_CALLS} warm-up calls, "
         "median over the calls of each process, then median (min–max) over the processes; "
-        "*first ÷ steady* per process. The jit path returns `(logits, aux)` (aux forwards "
-        "the variables and holds the two weight-decay losses), the others the logits only.",
+        "*first ÷ steady* per process. The jit path returns `(logits, aux)` (aux holds "
+        "the two weight-decay losses), the others the logits only.",
         "",
         "## Outputs and cache",
         "",
