@@ -160,3 +160,11 @@ def test_the_old_aux_attributes_say_how_to_migrate(attr):
     assert "js.merge(variables, aux.updates)" in str(error.value)
     with pytest.raises(AttributeError, match="'Aux' object has no attribute 'other'"):
         EAGER_AUX.other  # noqa: B018
+
+
+def test_jitted_init_takes_static_arguments_too():
+    init = jax.jit(MODEL.init, static_argnames="training")
+    variables = init(jax.random.key(0), X, training=True)
+    assert jax.tree.map(jnp.shape, variables) == jax.tree.map(jnp.shape, VARIABLES)
+    np.testing.assert_array_equal(variables["params"]["fc/kernel"],
+                                  MODEL.init(jax.random.key(0), X)["params"]["fc/kernel"])
