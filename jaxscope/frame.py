@@ -128,7 +128,6 @@ class Frame:
     losses: dict[str, Any] = dataclasses.field(default_factory=dict)
     loss_names: dict[str, int] = dataclasses.field(default_factory=dict)
     assigned: dict[str, None] = dataclasses.field(default_factory=dict)
-    implicit_dtype_names: list[str] = dataclasses.field(default_factory=list)
     name_stack: str = ""
     rng_counter: int = 0
     alive: bool = True

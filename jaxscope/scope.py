@@ -11,7 +11,6 @@ inherited and cannot be switched off inside a reusing scope.
 from __future__ import annotations
 
 import enum
-import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from jaxscope.frame import Frame, current_frame, set_name_stack
+from jaxscope.getters import check_getter, compose_getters
 from jaxscope.naming import check_scope_name, join, unique_name
 
 
@@ -50,28 +50,6 @@ def _as_dtype(dtype: Any) -> np.dtype | None:
     import jax.numpy as jnp
 
     return np.dtype(jnp.dtype(dtype))
-
-
-def check_getter(custom_getter: Any) -> None:
-    if custom_getter is not None and not callable(custom_getter):
-        raise ValueError(
-            f"Passed a custom_getter which is not callable: {custom_getter!r}. A custom getter "
-            "is a function `getter(next_getter, name, *args, **kwargs)` that usually ends by "
-            "calling `next_getter(name, *args, **kwargs)`."
-        )
-
-
-def compose_getters(new: Callable | None, old: Callable | None) -> Callable | None:
-    """Wrap ``new`` around ``old``: the innermost scope's getter runs first, as TF1."""
-    if old is None:
-        return new
-    if new is None:
-        return old
-
-    def composed(getter: Callable, *args: Any, **kwargs: Any) -> Any:
-        return new(functools.partial(old, getter), *args, **kwargs)
-
-    return composed
 
 
 class VariableScope:

@@ -33,6 +33,7 @@ from jaxscope.frame import (
     in_frame_trace,
     user_origin,
 )
+from jaxscope.getters import Request
 from jaxscope.losses import record_loss
 from jaxscope.naming import stable_hash, unique_name
 from jaxscope.scope import NameScope
@@ -333,6 +334,7 @@ def materialize(
 
 
 def true_getter(
+    request: Request,
     name: str,
     shape: Sequence[int] | int | None = None,
     dtype: Any = FLOAT32,
@@ -351,11 +353,13 @@ def true_getter(
 ) -> jax.Array:
     """The last link of every custom-getter chain: TF1's variable store for one name.
 
-    Reuse ``False`` creates (an existing name is an error), ``True`` fetches (a
-    missing name is an error), ``None`` and `AUTO_REUSE` fetch or create.
+    Bound to the call's `Request` (``functools.partial(true_getter, request)``), it is
+    called as ``getter(name, *args, **kwargs)``. Reuse ``False`` creates (an existing
+    name is an error), ``True`` fetches (a missing name is an error), ``None`` and
+    `AUTO_REUSE` fetch or create.
     """
     frame = current_frame("js.get_variable")
-    implicit = bool(frame.implicit_dtype_names) and frame.implicit_dtype_names[-1] == name
+    implicit = request.implicit_dtype and name == request.name
     dtype = canonical_dtype(dtype if dtype is not None else FLOAT32)
     trainable = True if trainable is None else bool(trainable)
     return store_get(frame, name, shape, dtype, initializer, regularizer, reuse, trainable,

@@ -8,6 +8,7 @@ uniquely named variable. Both end in the store (`jaxscope.store`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,8 +18,9 @@ import numpy as np
 
 from jaxscope.collections import GraphKeys
 from jaxscope.frame import Mode, current_frame
+from jaxscope.getters import Request, check_getter
 from jaxscope.naming import join, unique_name
-from jaxscope.scope import NameScope, check_getter
+from jaxscope.scope import NameScope
 from jaxscope.store import materialize, store_get, true_getter
 from jaxscope.values import abstract_value, as_value, canonical_dtype, value_dtype
 
@@ -87,6 +89,7 @@ def get_variable(
                           trainable, collections, partitioner, constraint, implicit_dtype,
                           caching_device)
     check_getter(custom_getter)
+    getter = functools.partial(true_getter, Request(full_name, implicit_dtype))
     kwargs = dict(
         shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
         reuse=scope._reuse, trainable=trainable, collections=collections,
@@ -95,15 +98,9 @@ def get_variable(
     )
     if _accepts_constraint(custom_getter):
         kwargs["constraint"] = constraint
-    if implicit_dtype:
-        frame.implicit_dtype_names.append(full_name)
-    try:
-        # As TF1, getters run at the root name scope: ops they make are named from there.
-        with NameScope(frame, None):
-            return custom_getter(getter=true_getter, name=full_name, **kwargs)
-    finally:
-        if implicit_dtype:
-            frame.implicit_dtype_names.pop()
+    # As TF1, getters run at the root name scope: ops they make are named from there.
+    with NameScope(frame, None):
+        return custom_getter(getter=getter, name=full_name, **kwargs)
 
 
 def _accepts_constraint(fn: Callable) -> bool:

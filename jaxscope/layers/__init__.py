@@ -11,9 +11,8 @@ call: with a ``name`` it opens ``variable_scope(name)``, so the same name twice 
 ``reuse=True``, exactly as TF1.
 
 ``kernel_initializer=None`` means the variable scope's initializer, else
-`get_variable`'s default, which in jaxscope is ``uniform_unit_scaling`` (API decision 1;
-``variable_scope("", initializer=js.glorot_uniform_initializer())`` gives the later TF1
-default).
+``glorot_uniform``: the default of every TF version that had ``tf.layers`` (API decision
+11; a bare `get_variable` keeps the seeds' ``uniform_unit_scaling``).
 
 Example:
   >>> import jax, jax.numpy as jnp, jaxscope as js

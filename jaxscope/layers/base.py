@@ -11,14 +11,19 @@ per trace (per frame), so every ``init`` and ``apply`` starts afresh.
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
+from jaxscope import errors
 from jaxscope.collections import ScopedVariables
-from jaxscope.frame import Frame, current_frame, maybe_current_frame
+from jaxscope.frame import Frame, current_frame, current_trace_state, maybe_current_frame
+from jaxscope.initializers import GlorotUniform
 from jaxscope.scope import VariableScope, name_scope, variable_scope
 from jaxscope.variables import get_variable
 
@@ -34,12 +39,46 @@ def to_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
 
 
+_GLOROT_UNIFORM = GlorotUniform()
+
+# The dtype of the first input of the layer call running now: TF1 layers (and RNN cells)
+# without a dtype create their variables in the dtype of their first input. Set only for
+# the length of one call, so one layer object may serve float32 and bfloat16 models.
+_INPUT_DTYPE: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "jaxscope_layer_input_dtype", default=None)
+
+
+def _layer_default_initializer(dtype: Any) -> Any:
+    """``glorot_uniform`` for floating-point weights (API decision 11); None (get_variable's
+    default by dtype) for the rest."""
+    if dtype is None or jnp.issubdtype(np.dtype(jnp.dtype(dtype)), jnp.floating):
+        return _GLOROT_UNIFORM
+    return None
+
+
+class _Read(NamedTuple):
+    """One variable of a layer as its `add_weight` (or last re-read) got it in this trace."""
+
+    arguments: dict[str, Any]  # add_weight's arguments to get_variable, to read it again
+    key: str | None  # the stored variable, None if a custom getter renamed it
+    stored: Any  # the stored value the read was made from
+    value: Any  # what the getter chain returned for it
+    trace_state: Any  # the JAX trace the read happened in
+
+
 class _LayerTrace:
-    __slots__ = ("built", "scope")
+    __slots__ = ("built", "reads", "scope")
 
     def __init__(self) -> None:
         self.scope: VariableScope | None = None
         self.built = False
+        self.reads: dict[str, _Read] = {}
+
+    def __copy__(self) -> _LayerTrace:
+        # A frame snapshot (lifted bodies rewind) copies this: the reads must not be shared.
+        other = _LayerTrace()
+        other.scope, other.built, other.reads = self.scope, self.built, dict(self.reads)
+        return other
 
 
 class Layer(ScopedVariables):
@@ -135,7 +174,11 @@ class Layer(ScopedVariables):
     ) -> jax.Array:
         """``get_variable`` in the layer's scope; trainable only if the layer is.
 
-        Call it from `build`; TF1's ``add_variable`` is the same method.
+        Call it from `build`; TF1's ``add_variable`` is the same method. Without an
+        initializer here or on the scope, a floating-point weight starts from
+        ``glorot_uniform``, the default of every TF version that had ``tf.layers``
+        (a bare `get_variable` keeps ``uniform_unit_scaling``). What the scope's custom
+        getters return is what `weight` gives `call`.
 
         Example:
           >>> import jax.numpy as jnp, jaxscope as js
@@ -149,20 +192,55 @@ class Layer(ScopedVariables):
           >>> list(variables["params"]), list(variables["state"])
           (['counting/w'], ['counting/count'])
         """
-        return get_variable(
-            name, shape, dtype=dtype if dtype is not None else self.dtype,
-            initializer=initializer, regularizer=regularizer,
-            trainable=trainable and self.trainable, constraint=constraint,
-            partitioner=partitioner,
-        )
+        frame = current_frame(repr(self))
+        scope = frame.current_scope
+        dtype = dtype if dtype is not None else self.variable_dtype()
+        if initializer is None and scope.initializer is None:
+            initializer = _layer_default_initializer(dtype if dtype is not None else scope.dtype)
+        arguments = dict(shape=shape, dtype=dtype, initializer=initializer,
+                         regularizer=regularizer, trainable=trainable and self.trainable,
+                         constraint=constraint, partitioner=partitioner)
+        value = get_variable(name, **arguments)
+        trace = frame.objects.get(self)
+        if trace is not None:
+            full = f"{scope.name}/{name}" if scope.name else name
+            key = frame.store.get(full)
+            stored = frame.values[key] if key is not None else None
+            trace.reads[name] = _Read(arguments, key, stored, value, current_trace_state())
+        return value
 
     add_variable = add_weight
+
+    def variable_dtype(self) -> Any:
+        """The layer's ``dtype``, else its input's if floating, else None (scope default).
+
+        What `add_weight` uses when given no ``dtype``: TF1 sets a layer's dtype from
+        its first input.
+
+        Example:
+          >>> import jax.numpy as jnp, jaxscope as js
+          >>> class Scale(js.layers.Layer):
+          ...     def build(self, input_shape):
+          ...         self.add_weight("s", [])  # dtype: self.variable_dtype()
+          ...     def call(self, x):
+          ...         return x * self.weight("s")
+          >>> model = js.transform(lambda x: Scale()(x))
+          >>> model.init(0, jnp.ones(2, jnp.float16))["params"]["scale/s"].dtype
+          dtype('float16')
+        """
+        if self.dtype is not None:
+            return self.dtype
+        dtype = _INPUT_DTYPE.get()
+        return dtype if dtype is not None and jnp.issubdtype(dtype, jnp.floating) else None
 
     def weight(self, name: str) -> jax.Array:
         """The current value of this layer's variable ``name`` (inside `call`).
 
         Layers keep no arrays on ``self`` (values belong to one trace): `call`
-        reads its variables through this, by the name given to `add_weight`.
+        reads its variables through this, by the name given to `add_weight`. It is
+        what the scope's custom getters returned for the variable (as TF1's
+        ``self.kernel``); after a `js.assign` of the variable, or inside another JAX
+        trace (a lifted body), the variable is read again through the getters.
 
         Example:
           >>> import jax.numpy as jnp, jaxscope as js
@@ -180,14 +258,23 @@ class Layer(ScopedVariables):
         trace = frame.objects.get(self)
         if trace is None or trace.scope is None:
             raise ValueError(f"{self!r} has no variables in this trace yet: call it first.")
-        full = f"{trace.scope.name}/{name}" if trace.scope.name else name
-        key = frame.store.get(full)
-        if key is None:
+        read = trace.reads.get(name)
+        if read is None:
+            full = f"{trace.scope.name}/{name}" if trace.scope.name else name
             raise ValueError(
                 f"{self!r} has no variable {name!r} (looked for {full}); its build() "
                 "creates variables with add_weight(name, ...)."
+                + errors.did_you_mean(name, trace.reads)
             )
-        return frame.values[key]
+        if (read.key is not None and frame.values.get(read.key) is read.stored
+                and read.trace_state == current_trace_state()):
+            return read.value
+        with variable_scope(trace.scope, reuse=True, auxiliary_name_scope=False):
+            value = get_variable(name, **read.arguments)
+        stored = frame.values[read.key] if read.key is not None else None
+        trace.reads[name] = read._replace(stored=stored, value=value,
+                                          trace_state=current_trace_state())
+        return value
 
     # -- calling -------------------------------------------------------------------------------
     def _trace(self, frame: Frame) -> _LayerTrace:
@@ -229,12 +316,17 @@ class Layer(ScopedVariables):
             self._capture_scope(trace, scope)
         assert trace.scope is not None
         reuse = True if trace.built else self._reuse
-        with variable_scope(trace.scope, reuse=reuse, auxiliary_name_scope=False):
-            with name_scope(trace.scope.original_name_scope or None):
-                if not trace.built:
-                    self.build(jax.tree.map(lambda x: getattr(x, "shape", None), inputs))
-                    trace.built = True
-                return self.call(inputs, *args, **kwargs)
+        first = jax.tree.leaves(inputs)
+        token = _INPUT_DTYPE.set(getattr(first[0], "dtype", None) if first else None)
+        try:
+            with variable_scope(trace.scope, reuse=reuse, auxiliary_name_scope=False):
+                with name_scope(trace.scope.original_name_scope or None):
+                    if not trace.built:
+                        self.build(jax.tree.map(lambda x: getattr(x, "shape", None), inputs))
+                        trace.built = True
+                    return self.call(inputs, *args, **kwargs)
+        finally:
+            _INPUT_DTYPE.reset(token)
 
     apply = __call__
 

@@ -180,7 +180,7 @@ _CONV_DOC = """{rank}-D convolution layer, as TF1's ``tf.layers.{cls}``.
       activation: a callable (or a Keras name such as ``"relu"``); None is linear.
       use_bias: whether to add ``bias``.
       kernel_initializer: None uses the variable scope's initializer, else
-        `get_variable`'s default (in jaxscope ``uniform_unit_scaling``, API decision 1).
+        ``glorot_uniform`` (as ``tf.layers``; API decision 11).
       bias_initializer: zeros by default.
       kernel_regularizer, bias_regularizer: losses in ``aux.losses`` under the variable
         names.

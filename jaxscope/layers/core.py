@@ -12,7 +12,6 @@ A functional form builds a fresh layer object per call, named as TF1 names it:
 
 from __future__ import annotations
 
-import contextvars
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,11 +29,6 @@ from jaxscope.losses import record_loss
 from jaxscope.naming import join
 
 __all__ = ["Dense", "Dropout", "Flatten", "dense", "dropout", "flatten"]
-
-# The dtype of the input of the layer call running now: TF1 layers without a dtype create
-# their variables in the dtype of their first input. Set only for the length of one call.
-_INPUT_DTYPE: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "jaxscope_layer_input_dtype", default=None)
 
 _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "linear": lambda x: x,
@@ -119,10 +113,8 @@ def static_bool(flag: Any) -> bool | None:
 
 # -- the base of the concrete layers ------------------------------------------------------
 class ArrayLayer(Layer):
-    """A `Layer` taking one array: float variables default to the input's dtype, as TF1.
+    """A `Layer` taking one array (converted with ``jnp.asarray``).
 
-    TF1 sets a layer's dtype from its first input; here that happens per call (nothing
-    is kept on the object), so a layer object may serve float32 and bfloat16 models.
     Subclasses also get `activity_regularization` (TF's ``activity_regularizer``).
     """
 
@@ -140,34 +132,7 @@ class ArrayLayer(Layer):
           >>> variables["params"]["dense/kernel"].dtype, model.apply(variables, x)[0].dtype
           (dtype(bfloat16), dtype(bfloat16))
         """
-        inputs = jnp.asarray(inputs)
-        token = _INPUT_DTYPE.set(inputs.dtype)
-        try:
-            return super().__call__(inputs, *args, **kwargs)
-        finally:
-            _INPUT_DTYPE.reset(token)
-
-    def variable_dtype(self) -> Any:
-        """The layer's ``dtype``, else the input's if floating, else None (scope default).
-
-        For `build`: pass it as ``add_weight(..., dtype=self.variable_dtype())``.
-
-        Example:
-          >>> import jax.numpy as jnp, jaxscope as js
-          >>> from jaxscope.layers.core import ArrayLayer
-          >>> class Scale(ArrayLayer):
-          ...     def build(self, input_shape):
-          ...         self.add_weight("s", [], dtype=self.variable_dtype())
-          ...     def call(self, x):
-          ...         return x * self.weight("s")
-          >>> model = js.transform(lambda x: Scale()(x))
-          >>> model.init(0, jnp.ones(2, jnp.float16))["params"]["scale/s"].dtype
-          dtype('float16')
-        """
-        if self.dtype is not None:
-            return self.dtype
-        dtype = _INPUT_DTYPE.get()
-        return dtype if dtype is not None and jnp.issubdtype(dtype, jnp.floating) else None
+        return super().__call__(jnp.asarray(inputs), *args, **kwargs)
 
     def activity_regularization(self, outputs: jax.Array) -> jax.Array:
         """Record ``activity_regularizer(outputs) / batch_size`` as a loss; return outputs.
@@ -216,9 +181,7 @@ class Dense(ArrayLayer):
       activation: a callable (or a Keras name such as ``"relu"``); None is linear.
       use_bias: whether to add ``bias``.
       kernel_initializer: None uses the variable scope's initializer, else
-        `get_variable`'s default -- in jaxscope ``uniform_unit_scaling`` (API decision 1;
-        later TF1 releases default to glorot_uniform, which
-        ``variable_scope("", initializer=js.glorot_uniform_initializer())`` gives).
+        ``glorot_uniform`` (as ``tf.layers``; API decision 11).
       bias_initializer: zeros by default.
       kernel_regularizer, bias_regularizer: their losses land in ``aux.losses`` under the
         variable names.
