@@ -2,11 +2,13 @@
 
 The new value is what later reads in the same call see, and it lands in
 ``aux.updates`` (in ``init``: in the returned variables). A variable's
-``constraint`` is applied after each assignment.
+``constraint`` is applied after each assignment. `defer_assign` is TF1's UPDATE_OPS
+kind of update: it lands when the call (or lifted body) ends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -66,6 +68,42 @@ def _write(frame: Frame, key: str, value: Any, what: str) -> jax.Array:
     if frame.lift is not None:
         frame.lift.assigned[key] = None
     return new
+
+
+def defer_assign(name: str, update: Callable[[jax.Array], Any]) -> None:
+    """Assign ``update(value)`` to variable ``name`` when the call ends, as TF1's UPDATE_OPS.
+
+    TF1 runs an update op only when it is fetched, after the forward pass, so reads
+    later in the same call still see the old value; batch normalization's moving
+    statistics work this way (API decision 13). ``update`` gets the variable's value at
+    the end of the call (after earlier updates of it), so two updates compose in
+    order. Inside a lifted body (`js.scan`, ...) the update lands when the body ends,
+    so the next step sees it.
+
+    Example:
+      >>> import jaxscope as js
+      >>> from jaxscope.assign import defer_assign
+      >>> def f():
+      ...     with js.variable_scope("", reuse=js.AUTO_REUSE):
+      ...         js.get_variable("v", initializer=1.0, trainable=False)
+      ...         defer_assign("v", lambda old: old + 10.0)
+      ...         return js.get_variable("v", initializer=1.0, trainable=False)  # still old
+      >>> model = js.transform(f)
+      >>> variables = model.init(0)  # init runs the update too: v == 11
+      >>> out, aux = model.apply(variables)
+      >>> float(out), float(aux.updates["state"]["v"])
+      (11.0, 21.0)
+    """
+    frame = current_frame("js.defer_assign")
+    frame.deferred.append((_resolve(frame, name, "defer_assign"), update))
+
+
+def run_deferred(frame: Frame, since: int = 0) -> None:
+    """Apply the updates `defer_assign` queued since index ``since``, in order."""
+    pending = frame.deferred[since:]
+    del frame.deferred[since:]
+    for key, update in pending:
+        _write(frame, key, update(frame.values[key]), "defer_assign")
 
 
 def assign(name: str, value: Any) -> jax.Array:

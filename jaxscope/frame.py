@@ -96,6 +96,7 @@ class Snapshot(NamedTuple):
     losses: dict[str, Any]
     loss_names: dict[str, int]
     assigned: dict[str, None]
+    deferred: list[tuple[str, Callable[[Any], Any]]]
     rng_counter: int
     objects: dict[Any, Any]
 
@@ -112,7 +113,8 @@ class Frame:
       its creating call), in creation order, and its current value.
     * ``names_in_use``, ``scope_counts``, ``name_stack``, ``current_scope``: TF1's graph
       name counter, ``default_name`` counters, and the current name and variable scope.
-    * ``collections``, ``losses``, ``assigned``: what flows out as collections and ``aux``.
+    * ``collections``, ``losses``, ``assigned``: what flows out as collections and ``aux``;
+      ``deferred``: updates that land when the trace (or lifted body) ends (`defer_assign`).
     """
 
     mode: Mode
@@ -128,6 +130,9 @@ class Frame:
     losses: dict[str, Any] = dataclasses.field(default_factory=dict)
     loss_names: dict[str, int] = dataclasses.field(default_factory=dict)
     assigned: dict[str, None] = dataclasses.field(default_factory=dict)
+    # Updates TF1 puts in UPDATE_OPS (batch norm's moving statistics): run when the trace
+    # (or the lifted body) ends, so reads later in the same call see the old value.
+    deferred: list[tuple[str, Callable[[Any], Any]]] = dataclasses.field(default_factory=list)
     name_stack: str = ""
     rng_counter: int = 0
     alive: bool = True
@@ -149,7 +154,8 @@ class Frame:
             dict(self.store), dict(self.records), dict(self.values), set(self.partitioned),
             dict(self.names_in_use), self.scope_counts.copy(),
             {name: len(items) for name, items in self.collections.items()},
-            dict(self.losses), dict(self.loss_names), dict(self.assigned), self.rng_counter,
+            dict(self.losses), dict(self.loss_names), dict(self.assigned), list(self.deferred),
+            self.rng_counter,
             {obj: copy.copy(state) for obj, state in self.objects.items()},
         )
 
@@ -170,6 +176,7 @@ class Frame:
         self.losses = dict(snap.losses)
         self.loss_names = dict(snap.loss_names)
         self.assigned = dict(snap.assigned)
+        self.deferred = list(snap.deferred)
         self.rng_counter = snap.rng_counter
         self.objects = {obj: copy.copy(state) for obj, state in snap.objects.items()}
 

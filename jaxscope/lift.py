@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxscope import errors
+from jaxscope.assign import run_deferred
 from jaxscope.collections import GraphKeys
 from jaxscope.frame import Frame, Lift, Mode, Snapshot, current_frame, current_trace_state
 from jaxscope.store import apply_regularizer, lookup_given
@@ -50,8 +51,10 @@ def _lifted(
         if key in frame.records:  # already recorded: reads start from the carried value
             frame.values[key] = value
     frame.lift = lift
+    pending = len(frame.deferred)
     try:
         yield lift
+        run_deferred(frame, pending)  # the body's UPDATE_OPS land as it ends
     finally:
         frame.lift = parent
 

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxscope.assign import run_deferred
 from jaxscope.errors import ApplyVariablesError, MissingRngError, did_you_mean
 from jaxscope.frame import Frame, Mode, current_frame, push_frame
 from jaxscope.naming import stable_hash
@@ -231,6 +232,7 @@ def _run_init(fn: Callable, rng: Any, args: tuple, kwargs: dict) -> Frame:
     frame = Frame(Mode.CREATE, as_rng(rng), None)
     with push_frame(frame):
         fn(*args, **kwargs)
+        run_deferred(frame)
     return frame
 
 
@@ -282,6 +284,7 @@ def transform(fn: Callable[..., Any] | None = None, *, mesh_axis: str | None = N
         frame = Frame(Mode.REUSE, as_rng(rng), _check_variables(variables))
         with push_frame(frame):
             out = fn(*args, **kwargs)
+            run_deferred(frame)
         return out, Aux(frame.updates(), dict(frame.losses))
 
     def specs(*args: Any, **kwargs: Any) -> dict[str, VariableSpec]:

@@ -34,7 +34,11 @@ def fixture_cases():
 
 
 def fixture_model(attrs):
-    """Inference before, one training step, inference after: one layer, as the fixture."""
+    """Inference, one training step, inference again: one layer, as the fixture.
+
+    The second inference is in the same call, so it still sees the statistics as they were
+    (API decision 13: the training step's update lands when the call ends, as TF1's
+    UPDATE_OPS); the fixture's ``output_inference_after`` is the next call's inference."""
 
     def model(x, training=True):
         kwargs = dict(axis=attrs["axis"], momentum=attrs["momentum"],
@@ -66,7 +70,9 @@ def test_batch_normalization_reproduces_tensorflow(case, t):
     assert [k for k, s in specs.items() if s.trainable] == case["trainable_variables"]
     variables = fixture_variables(model, t, name)
     assert list(variables["params"]) == case["trainable_variables"]
-    (before, train, after, n_updates), aux = model.apply(variables, t["input"])
+    (before, train, same_call, n_updates), aux = model.apply(variables, t["input"])
+    np.testing.assert_array_equal(same_call, before)  # the old statistics
+    (after, _, _, _), _ = model.apply(js.merge(variables, aux.updates), t["input"])
     assert n_updates == attrs["n_update_ops"]
     close(before, t["output_inference_before"])
     close(train, t["output_train"])
@@ -101,7 +107,8 @@ def test_traced_training_flag_matches_static(case, t):
     model = fixture_model(attrs)
     variables = fixture_variables(model, t, name)
     apply = jax.jit(lambda v, x, training: model.apply(v, x, training))
-    (_, train, after, _), aux = apply(variables, t["input"], jnp.array(True))
+    (_, train, _, _), aux = apply(variables, t["input"], jnp.array(True))
+    (after, _, _, _), _ = apply(js.merge(variables, aux.updates), t["input"], jnp.array(False))
     close(train, t["output_train"])
     close(aux.updates["state"][f"{name}/moving_mean"], t["moving_mean_after"])
     close(after, t["output_inference_after"])

@@ -2,9 +2,12 @@
 
 ``gamma``/``beta`` are trainable (``params``); ``moving_mean``/``moving_variance`` are
 not (``state``). With ``training=True`` the layer normalizes with the batch statistics
-(biased variance) and assigns the moving averages with TF's update
-``moving -= (moving - batch) * (1 - momentum)``; the new values are what later calls
-in the same ``apply`` read, and they come back in ``aux.updates["state"]``.
+(biased variance) and updates the moving averages with TF's
+``moving -= (moving - batch) * (1 - momentum)`` as TF1's UPDATE_OPS do: the update lands
+when the call ends, so later reads in the same ``apply`` (a sampler sharing the layer
+with ``training=False``) see the statistics as they were, and the new values come back
+in ``aux.updates["state"]``. Two training calls of one layer compose their updates in
+order.
 
 As TF1, a 4-D input normalized over axis 1 or 3 (5-D: 1 or 4) goes through the fused
 kernel (`js.nn.fused_batch_norm`), whose batch variance -- the one fed to the moving
@@ -22,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxscope import nn
-from jaxscope.assign import assign
+from jaxscope.assign import defer_assign
 from jaxscope.collections import GraphKeys, add_to_collection
 from jaxscope.frame import Mode, current_frame
 from jaxscope.initializers import Ones, Zeros
@@ -254,14 +257,17 @@ class BatchNormalization(ArrayLayer):
 
     def _update_moving(self, name: str, batch_value: jax.Array, decay: np.float32,
                        training: Any, mode: bool | None) -> None:
-        """Assign TF's moving-average update of variable ``name`` (not in ``init``)."""
+        """Queue TF's moving-average update of variable ``name`` as an UPDATE_OPS update:
+        it lands when the call ends (not in ``init``), so later reads see the old value."""
         moving = self.weight(name)
-        new = moving - (moving - batch_value.astype(moving.dtype)) * decay.astype(moving.dtype)
-        if mode is None:
-            new = jnp.where(training, new, moving)
-        add_to_collection(GraphKeys.UPDATE_OPS, new)
+
+        def update(old: jax.Array) -> jax.Array:
+            new = old - (old - batch_value.astype(old.dtype)) * decay.astype(old.dtype)
+            return jnp.where(training, new, old) if mode is None else new
+
+        add_to_collection(GraphKeys.UPDATE_OPS, update(moving))
         if current_frame(repr(self)).mode is not Mode.CREATE:
-            assign(name, new)
+            defer_assign(name, update)
 
 
 def batch_normalization(
