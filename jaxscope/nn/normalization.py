@@ -22,9 +22,6 @@ __all__ = [
     "moments",
 ]
 
-_FUSED_MIN_EPSILON = 1.001e-5  # TF raises smaller epsilons to this for the fused kernel
-
-
 def batch_normalization(
     x: ArrayLike,
     mean: ArrayLike,
@@ -108,7 +105,8 @@ def fused_batch_norm(
 
     In training the batch statistics normalize ``x`` with the *biased* variance, while the
     returned variance is TF's *unbiased* one (``n / (n - 1)``), which is what TF's fused
-    kernel feeds into moving averages. ``epsilon`` below 1.001e-5 is raised to it, as TF.
+    kernel feeds into moving averages. ``epsilon`` is used as given, as TensorFlow 2.21's
+    ``tf.compat.v1`` does (API decision 12; TF 1.x raised an epsilon below 1.001e-5 to it).
 
     Args:
       x: ``[N, H, W, C]`` (or ``"NCHW"``, ``"NDHWC"``, ``"NCDHW"``); half floats are
@@ -142,7 +140,7 @@ def fused_batch_norm(
     if fmt not in ("NHWC", "NCHW", "NDHWC", "NCDHW"):
         raise ValueError(f"{op}: data_format must be NHWC, NCHW, NDHWC or NCDHW, got {fmt!r}.")
     c_axis = 1 if fmt.startswith("NC") else x.ndim - 1
-    epsilon = max(float(epsilon), _FUSED_MIN_EPSILON)
+    epsilon = float(epsilon)
     with op_scope(name):
         y = upcast_half(x)
         axes = tuple(a for a in range(x.ndim) if a != c_axis)
