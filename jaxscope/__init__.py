@@ -37,6 +37,7 @@ from jaxscope.errors import (
     VariableMissingError,
     VariableShapeError,
 )
+from jaxscope.getters import variable_creator_scope
 from jaxscope.initializers import (
     constant_initializer,
     glorot_normal_initializer,
@@ -69,7 +70,7 @@ from jaxscope.scope import (
     variable_scope,
 )
 from jaxscope.sharding import partition_spec, variable_shardings
-from jaxscope.spec import VariableSpec
+from jaxscope.spec import VariableAggregation, VariableSpec, VariableSynchronization
 from jaxscope.summary import summary
 from jaxscope.template import Template, make_template
 from jaxscope.transform import Aux, Transformed, merge, next_rng_key, transform
@@ -89,12 +90,14 @@ __all__ = [
     "Template",
     "Transformed",
     "Variable",
+    "VariableAggregation",
     "VariableDtypeError",
     "VariableExistsError",
     "VariableMissingError",
     "VariableScope",
     "VariableShapeError",
     "VariableSpec",
+    "VariableSynchronization",
     "add_loss",
     "add_to_collection",
     "assign",
@@ -141,6 +144,7 @@ __all__ = [
     "truncated_normal_initializer",
     "uniform_unit_scaling_initializer",
     "variable_axis_size_partitioner",
+    "variable_creator_scope",
     "variable_op_scope",
     "variable_scope",
     "variable_shardings",

@@ -133,6 +133,8 @@ class Frame:
     # Updates TF1 puts in UPDATE_OPS (batch norm's moving statistics): run when the trace
     # (or the lifted body) ends, so reads later in the same call see the old value.
     deferred: list[tuple[str, Callable[[Any], Any]]] = dataclasses.field(default_factory=list)
+    # Variable creators of the enclosing `variable_creator_scope`s, outermost first.
+    creators: tuple[Callable[..., Any], ...] = ()
     name_stack: str = ""
     rng_counter: int = 0
     alive: bool = True

@@ -20,6 +20,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from jaxscope.frame import Frame, current_frame
+
 
 class Request(NamedTuple):
     """What one `get_variable` call asked for, beside the getter's keyword arguments.
@@ -72,3 +74,46 @@ def run_creators(creators: tuple[Callable, ...], default: Callable[..., Any],
 
 def _call_creator(creator: Callable, next_creator: Callable, **kwargs: Any) -> Any:
     return creator(next_creator, **kwargs)
+
+
+class variable_creator_scope:  # noqa: N801 - TF's name
+    """Intercept every variable creation in the block, as TF1's ``tf.variable_creator_scope``.
+
+    ``creator(next_creator, **kwargs)`` runs when `get_variable` creates a variable and
+    for every `Variable`, in ``init`` and ``apply`` alike (so names agree). It sees TF1's
+    keyword arguments -- ``name``, ``initial_value`` (a callable), ``trainable``,
+    ``collections``, ``dtype``, ``shape``, ``constraint``, ``caching_device``,
+    ``validate_shape``, ``use_resource``, ``synchronization``, ``aggregation`` -- may
+    change them, and returns ``next_creator(**kwargs)``. Nested scopes run innermost
+    first. Leaving scopes out of order raises TF's ``RuntimeError``.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def frozen(next_creator, **kwargs):  # TF1: the same function
+      ...     kwargs["trainable"] = False
+      ...     return next_creator(**kwargs)
+      >>> def model():
+      ...     with js.variable_creator_scope(frozen):
+      ...         js.get_variable("w", [2])
+      >>> variables = js.transform(model).init(0)
+      >>> list(variables["params"]), list(variables["state"])
+      ([], ['w'])
+    """
+
+    def __init__(self, variable_creator: Callable[..., Any]):
+        if not callable(variable_creator):
+            raise TypeError(
+                f"variable_creator_scope takes a callable creator(next_creator, **kwargs), got "
+                f"{type(variable_creator).__name__}: {variable_creator!r}."
+            )
+        self._creator = variable_creator
+
+    def __enter__(self) -> None:
+        frame: Frame = current_frame("js.variable_creator_scope")
+        self._frame, self._old = frame, frame.creators
+        self._new = frame.creators = (*frame.creators, self._creator)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._frame.creators is not self._new:
+            raise RuntimeError("Exiting variable_creator_scope without proper nesting.")
+        self._frame.creators = self._old

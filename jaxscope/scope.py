@@ -501,8 +501,10 @@ class _PureVariableScope:
         dtype: Any = None,
         constraint: Any = None,
         reset_dtype: bool = False,
+        use_resource: bool | None = None,
     ):
         self._frame = frame
+        self._use_resource = use_resource
         self._name_or_scope = name_or_scope
         self._reuse = reuse
         self._initializer = initializer
@@ -530,6 +532,8 @@ class _PureVariableScope:
             scope._dtype = None
         if self._dtype is not None:
             scope._dtype = _as_dtype(self._dtype)
+        if self._use_resource is not None:
+            scope._use_resource = self._use_resource
         return scope
 
     def __enter__(self) -> VariableScope:
@@ -598,8 +602,9 @@ class variable_scope:  # noqa: N801 - TF1 name
     Nesting joins names with ``/``; ``default_name`` is made unique; a captured
     `VariableScope` jumps to its own name wherever it is opened; ``reuse`` is
     ``None`` (inherit), ``True``, ``False`` (= inherit) or `AUTO_REUSE`. The
-    initializer, regularizer, partitioner, custom getter, caching device and
-    dtype are defaults inherited by sub-scopes; ``constraint`` is not.
+    initializer, regularizer, partitioner, custom getter, caching device,
+    dtype and ``use_resource`` (accepted and recorded, as every jaxscope variable is
+    an array) are defaults inherited by sub-scopes; ``constraint`` is not.
 
     Example:
       >>> import jaxscope as js
@@ -625,6 +630,7 @@ class variable_scope:  # noqa: N801 - TF1 name
         dtype: Any = None,
         auxiliary_name_scope: bool = True,
         constraint: Callable | None = None,
+        use_resource: bool | None = None,
     ):
         if default_name is None and name_or_scope is None:
             raise TypeError("If default_name is None then name_or_scope is required")
@@ -648,7 +654,7 @@ class variable_scope:  # noqa: N801 - TF1 name
             type(name_or_scope) is str and name_or_scope and name_or_scope[-1] != "/"
             and auxiliary_name_scope and initializer is None and regularizer is None
             and caching_device is None and partitioner is None and custom_getter is None
-            and dtype is None and constraint is None
+            and dtype is None and constraint is None and use_resource is None
         )
         self._kwargs = None if self._plain else dict(
             initializer=initializer,
@@ -658,6 +664,7 @@ class variable_scope:  # noqa: N801 - TF1 name
             custom_getter=custom_getter,
             dtype=dtype,
             constraint=constraint,
+            use_resource=use_resource,
         )
         self._auxiliary_name_scope = auxiliary_name_scope
         self._name_context: Any = None

@@ -2,12 +2,93 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
+
+
+class VariableSynchronization(enum.Enum):
+    """TF's ``tf.VariableSynchronization``: when a distributed variable is synchronized.
+
+    Accepted, validated and recorded in `VariableSpec` as TF1 does; under JAX a
+    variable is one array and its sharding says where it lives, so nothing else
+    depends on it. ``ON_READ`` makes a variable non-trainable, as TF1.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def f():
+      ...     js.get_variable("count", [], synchronization=js.VariableSynchronization.ON_READ,
+      ...                     aggregation=js.VariableAggregation.SUM)
+      >>> spec = js.transform(f).specs()["count"]
+      >>> spec.trainable, spec.synchronization.name, spec.aggregation.name
+      (False, 'ON_READ', 'SUM')
+    """
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    """TF's ``tf.compat.v1.VariableAggregation``: how replicas' updates are combined.
+
+    Accepted, validated and recorded as `VariableSynchronization` is.
+
+    Example:
+      >>> import jaxscope as js
+      >>> js.VariableAggregation(2), js.VariableAggregation.ONLY_FIRST_TOWER.name
+      (<VariableAggregation.MEAN: 2>, 'ONLY_FIRST_REPLICA')
+    """
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+    ONLY_FIRST_TOWER = 3  # TF1's older name, an alias
+
+
+def validate_synchronization_aggregation_trainable(
+    synchronization: Any, aggregation: Any, trainable: bool | None, name: str
+) -> tuple[VariableSynchronization, VariableAggregation, bool]:
+    """TF's defaults and checks: ``(synchronization, aggregation, trainable)``.
+
+    ``None`` means ``AUTO`` and ``NONE``; a member or its number is accepted, anything
+    else raises TF's ``ValueError``; ``ON_READ`` variables cannot be trainable.
+    """
+    if synchronization is None and aggregation is None:  # the hot path: nothing given
+        return _AUTO, _NONE, True if trainable is None else bool(trainable)
+    try:
+        aggregation = VariableAggregation(
+            0 if aggregation is None else getattr(aggregation, "value", aggregation))
+    except ValueError:
+        raise ValueError(
+            f"Invalid variable aggregation mode: {aggregation} for variable: {name}"
+        ) from None
+    try:
+        synchronization = VariableSynchronization(
+            0 if synchronization is None else getattr(synchronization, "value", synchronization))
+    except ValueError:
+        raise ValueError(
+            f"Invalid variable synchronization mode: {synchronization} for variable: {name}"
+        ) from None
+    if synchronization is VariableSynchronization.ON_READ:
+        if trainable:
+            raise ValueError(
+                "Synchronization value can be set to VariableSynchronization.ON_READ only for "
+                "non-trainable variables. You have specified trainable=True and "
+                f"synchronization=VariableSynchronization.ON_READ. (variable {name}: pass "
+                "trainable=False, or another synchronization.)"
+            )
+        trainable = False
+    return synchronization, aggregation, True if trainable is None else bool(trainable)
+
+
+_AUTO, _NONE = VariableSynchronization.AUTO, VariableAggregation.NONE
 
 
 class VariableSpec(NamedTuple):
@@ -26,6 +107,7 @@ class VariableSpec(NamedTuple):
       partitions: what a TF-style partitioner answered (pieces per axis, e.g.
         ``(4, 1)``); ``None`` when unpartitioned or when ``partitioner`` is a
         `jax.sharding.PartitionSpec` (see `jaxscope.sharding` for the mesh layout).
+      synchronization, aggregation: TF's distribution properties as given (recorded only).
 
     Example:
       >>> spec = VariableSpec("w", (2, 3), np.dtype("float32"), True,
@@ -43,6 +125,8 @@ class VariableSpec(NamedTuple):
     regularized: bool
     initializer: Any
     partitions: tuple[int, ...] | None = None
+    synchronization: VariableSynchronization = VariableSynchronization.AUTO
+    aggregation: VariableAggregation = VariableAggregation.NONE
 
     @property
     def size(self) -> int:

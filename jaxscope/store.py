@@ -11,10 +11,11 @@ loss, so a program that runs in one runs in the other.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -33,11 +34,17 @@ from jaxscope.frame import (
     in_frame_trace,
     user_origin,
 )
-from jaxscope.getters import Request
+from jaxscope.getters import Request, run_creators
 from jaxscope.losses import record_loss
-from jaxscope.naming import stable_hash, unique_name
+from jaxscope.naming import join, stable_hash, unique_name
 from jaxscope.scope import NameScope
-from jaxscope.spec import VariableSpec, variable_collection
+from jaxscope.spec import (
+    VariableAggregation,
+    VariableSpec,
+    VariableSynchronization,
+    validate_synchronization_aggregation_trainable,
+    variable_collection,
+)
 from jaxscope.values import abstract_value, as_shape, as_value, canonical_dtype
 
 FLOAT32 = np.dtype("float32")
@@ -114,17 +121,6 @@ def _default_initializer(name: str, dtype: np.dtype) -> Any:
         f"An initializer for variable {name} of {dtype.name} is required. Pass "
         "initializer=... to js.get_variable (or to the enclosing js.variable_scope)."
     )
-
-
-def variable_key(frame: Frame, name: str) -> str:
-    """The key of a new `get_variable` variable: its name, made unique as TF1's tensor name.
-
-    TF1 creates the variable's op under the root name scope with the full name,
-    so the graph's one counter (shared with name scopes and `Variable`) makes it
-    unique: ``Variable("w")`` then ``get_variable("w")`` gives ``w`` and ``w_1``
-    (API.md decision 4), and that is the name TF1's checkpoints store.
-    """
-    return unique_name(frame.names_in_use, name)
 
 
 def _rng(frame: Frame, key: str) -> Any:
@@ -296,6 +292,8 @@ def materialize(
     regularizer: Callable | None,
     constraint: Callable | None,
     caching_device: Any = None,
+    synchronization: VariableSynchronization = VariableSynchronization.AUTO,
+    aggregation: VariableAggregation = VariableAggregation.NONE,
 ) -> Any:
     """Create (init) or look up (apply) one variable and record it in the frame."""
     collection = variable_collection(dtype, trainable)
@@ -320,7 +318,7 @@ def materialize(
         else:
             regularized = apply_regularizer(frame, key, regularizer, value)
     spec = VariableSpec(key, shape, dtype, trainable, tuple(collections), partitioner,
-                        regularized, initializer, partitions)
+                        regularized, initializer, partitions, synchronization, aggregation)
     # init keeps TF's five creation-site frames for "Originally defined at"; apply, the hot
     # path of notebooks and training loops, keeps none: the same code raises any such error
     # in init too, with the frames (the caller, store_get or Variable, is jaxscope's: the
@@ -331,6 +329,119 @@ def materialize(
     for name in collections:
         add_item(frame, name, item)
     return value
+
+
+class Creation(NamedTuple):
+    """A variable about to be made, as TF1's variable creators receive it (`create`)."""
+
+    name: str  # as requested: the full name (get_variable) or the given name (Variable)
+    prefix: str  # the name scope the key is made unique in ("" for get_variable)
+    make_value: Callable[[str], Any]  # the initial value, given the variable's key
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    trainable: bool
+    collections: list[str]
+    store_name: str | None = None  # get_variable: the store maps this name to the key
+    partitioner: Any = None
+    partitions: tuple[int, ...] | None = None
+    initializer: Any = None
+    regularizer: Callable | None = None
+    constraint: Callable | None = None
+    caching_device: Any = None
+    validate_shape: bool = True
+    use_resource: bool | None = None
+    synchronization: VariableSynchronization = VariableSynchronization.AUTO
+    aggregation: VariableAggregation = VariableAggregation.NONE
+
+
+def create(frame: Frame, new: Creation) -> Any:
+    """Make variable ``new`` through the frame's variable creators (innermost first), whose
+    last link is the default creator: name it uniquely, then `materialize` it.
+
+    Creators (``js.variable_creator_scope``) see TF1's keyword arguments (``name``,
+    ``initial_value`` -- a callable --, ``trainable``, ``collections``, ``dtype``,
+    ``shape``, ``constraint``, ``caching_device``, ``validate_shape``, ``use_resource``,
+    ``synchronization``, ``aggregation``) and may change them.
+    """
+    if not frame.creators:
+        return _default_create(frame, new)
+    initial_value = functools.partial(new.make_value, new.name)
+    kwargs = dict(
+        initial_value=initial_value, trainable=new.trainable, collections=new.collections,
+        validate_shape=new.validate_shape, caching_device=new.caching_device, name=new.name,
+        dtype=new.dtype, constraint=new.constraint, use_resource=new.use_resource,
+        synchronization=new.synchronization, aggregation=new.aggregation, shape=new.shape,
+    )
+
+    def default_creator(**given: Any) -> Any:
+        return _default_create(frame, _as_asked(frame, new, initial_value, given))
+
+    return run_creators(frame.creators, default_creator, kwargs)
+
+
+def _as_asked(frame: Frame, new: Creation, offered: Any, given: dict[str, Any]) -> Creation:
+    """``new`` with what the creators changed in its keyword arguments (``offered`` is the
+    initial value they were given)."""
+    name = given.get("name", new.name)
+    synchronization, aggregation, trainable = validate_synchronization_aggregation_trainable(
+        given.get("synchronization"), given.get("aggregation"), given.get("trainable"),
+        name or "Variable")
+    make_value, shape, dtype = new.make_value, new.shape, new.dtype
+    asked_dtype = given.get("dtype")
+    initial_value = given.get("initial_value", offered)
+    if initial_value is not offered:  # a creator gave another initial value
+        value_fn = initial_value if callable(initial_value) else (lambda: initial_value)
+        shape, dtype = abstract_initial_value(frame, value_fn, asked_dtype)
+        make_value = lambda key: as_value(value_fn(), dtype)  # noqa: E731
+    elif asked_dtype is not None and canonical_dtype(asked_dtype) != dtype:
+        dtype, original = canonical_dtype(asked_dtype), make_value
+        make_value = lambda key: as_value(original(key), dtype)  # noqa: E731
+    collections = list(given.get("collections") or [GraphKeys.GLOBAL_VARIABLES])
+    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+        collections.append(GraphKeys.TRAINABLE_VARIABLES)
+    return new._replace(
+        name=name, make_value=make_value, shape=shape, dtype=dtype, trainable=trainable,
+        collections=collections, constraint=given.get("constraint"),
+        caching_device=given.get("caching_device"),
+        validate_shape=given.get("validate_shape", True),
+        use_resource=given.get("use_resource"), synchronization=synchronization,
+        aggregation=aggregation)
+
+
+def _default_create(frame: Frame, new: Creation) -> Any:
+    """TF's default creator: the variable's key is its name made unique in the graph.
+
+    TF1 makes a `get_variable` variable's op under the root name scope with the full
+    name, so the graph's one counter (shared with name scopes and `Variable`) makes it
+    unique: ``Variable("w")`` then ``get_variable("w")`` gives ``w`` and ``w_1`` (API
+    decision 4), and that is the name TF1's checkpoints store.
+    """
+    key = unique_name(frame.names_in_use, join(new.prefix, new.name or "Variable"))
+    if new.store_name is not None:
+        frame.store[new.store_name] = key
+    return materialize(
+        frame, key, make_value=functools.partial(new.make_value, key), shape=new.shape,
+        dtype=new.dtype,
+        trainable=new.trainable, collections=new.collections, partitioner=new.partitioner,
+        partitions=new.partitions, initializer=new.initializer, regularizer=new.regularizer,
+        constraint=new.constraint, caching_device=new.caching_device,
+        synchronization=new.synchronization, aggregation=new.aggregation,
+    )
+
+
+def abstract_initial_value(frame: Frame, value_fn: Any, dtype: Any) -> tuple[Any, Any]:
+    """Shape and dtype of an initial value, computing nothing (``jax.eval_shape``).
+
+    In a reuse trace (no ``rng`` given to apply), a callable that draws from
+    `next_rng_key` gets a placeholder key: its value is not used there.
+    """
+    given = frame.rng
+    if given is None:
+        frame.rng = jax.random.key(0)
+    try:
+        return abstract_value(jax.eval_shape(lambda: as_value(value_fn(), dtype)))
+    finally:
+        frame.rng = given
 
 
 def true_getter(
@@ -361,9 +472,9 @@ def true_getter(
     frame = current_frame("js.get_variable")
     implicit = request.implicit_dtype and name == request.name
     dtype = canonical_dtype(dtype if dtype is not None else FLOAT32)
-    trainable = True if trainable is None else bool(trainable)
     return store_get(frame, name, shape, dtype, initializer, regularizer, reuse, trainable,
-                      collections, partitioner, constraint, implicit, caching_device)
+                     collections, partitioner, constraint, implicit, caching_device,
+                     validate_shape, use_resource, synchronization, aggregation)
 
 
 def store_get(
@@ -374,14 +485,20 @@ def store_get(
     initializer: Any,
     regularizer: Callable | None,
     reuse: Any,
-    trainable: bool,
+    trainable: bool | None,
     collections: Sequence[str] | None,
     partitioner: Any,
     constraint: Callable | None,
     implicit_dtype: bool,
     caching_device: Any = None,
+    validate_shape: bool = True,
+    use_resource: bool | None = None,
+    synchronization: Any = None,
+    aggregation: Any = None,
 ) -> Any:
     """TF1's ``_VariableStore.get_variable`` for one resolved name and dtype."""
+    synchronization, aggregation, trainable = validate_synchronization_aggregation_trainable(
+        synchronization, aggregation, trainable, name)
     from_value = initializer is not None and not callable(initializer)
     if shape is not None and from_value:
         raise ValueError(
@@ -414,18 +531,18 @@ def store_get(
         shape, dtype = abstract_value(initializer)
         recorded_init = None
 
-        def make_value() -> Any:
+        def make_value(key: str) -> Any:
             return as_value(initializer)
     elif shape is not None and None not in shape:
         recorded_init = initializer
 
-        def make_value() -> Any:
+        def make_value(key: str) -> Any:
             return _run_initializer(frame, key, initializer, shape, dtype)
     elif _needs_no_arguments(initializer):
         recorded_init = initializer
         shape, dtype = abstract_value(jax.eval_shape(lambda: as_value(initializer())))
 
-        def make_value() -> Any:
+        def make_value(key: str) -> Any:
             return as_value(initializer())
     else:
         raise ValueError(
@@ -433,19 +550,18 @@ def store_get(
             f"got {errors.format_shape(shape)}.)"
         )
     partitions = _partitions(name, shape, dtype, partitioner)
-    key = variable_key(frame, name)
-    frame.store[name] = key
     if partitions is not None:
         frame.partitioned.add(name)
     collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
     if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
         collections.append(GraphKeys.TRAINABLE_VARIABLES)
-    return materialize(
-        frame, key, make_value=make_value, shape=shape, dtype=dtype, trainable=trainable,
-        collections=collections, partitioner=partitioner, partitions=partitions,
-        initializer=recorded_init, regularizer=regularizer, constraint=constraint,
-        caching_device=caching_device,
-    )
+    return create(frame, Creation(
+        name, "", make_value, shape, dtype, trainable, collections, store_name=name,
+        partitioner=partitioner, partitions=partitions, initializer=recorded_init,
+        regularizer=regularizer, constraint=constraint, caching_device=caching_device,
+        validate_shape=validate_shape, use_resource=use_resource,
+        synchronization=synchronization, aggregation=aggregation,
+    ))
 
 
 def _partitions(

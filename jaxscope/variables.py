@@ -19,10 +19,14 @@ import numpy as np
 from jaxscope.collections import GraphKeys
 from jaxscope.frame import Mode, current_frame
 from jaxscope.getters import Request, check_getter
-from jaxscope.naming import join, unique_name
 from jaxscope.scope import NameScope
-from jaxscope.store import materialize, store_get, true_getter
-from jaxscope.values import abstract_value, as_value, canonical_dtype, value_dtype
+from jaxscope.spec import (
+    VariableAggregation,
+    VariableSynchronization,
+    validate_synchronization_aggregation_trainable,
+)
+from jaxscope.store import Creation, abstract_initial_value, create, store_get, true_getter
+from jaxscope.values import as_value, canonical_dtype, value_dtype
 
 
 def get_variable(
@@ -38,6 +42,9 @@ def get_variable(
     validate_shape: bool = True,
     custom_getter: Callable | None = None,
     constraint: Callable[[jax.Array], jax.Array] | None = None,
+    use_resource: bool | None = None,
+    synchronization: VariableSynchronization | int | None = None,
+    aggregation: VariableAggregation | int | None = None,
 ) -> jax.Array:
     """Get an existing variable or create a new one, as ``tf.compat.v1.get_variable``.
 
@@ -83,18 +90,26 @@ def get_variable(
     # Decision 3: with no dtype given anywhere, sharing accepts the stored dtype.
     implicit_dtype = dtype is None and scope._dtype is None
     dtype = canonical_dtype(scope.dtype if dtype is None else dtype)
-    trainable = True if trainable is None else trainable
+    if synchronization is None and aggregation is None:
+        trainable = True if trainable is None else trainable
+    else:  # TF's checks; an ON_READ variable is not trainable
+        synchronization, aggregation, trainable = (
+            validate_synchronization_aggregation_trainable(
+                synchronization, aggregation, trainable, full_name))
+    if use_resource is None:
+        use_resource = scope._use_resource
     if custom_getter is None:
         return store_get(frame, full_name, shape, dtype, initializer, regularizer, scope._reuse,
-                          trainable, collections, partitioner, constraint, implicit_dtype,
-                          caching_device)
+                         trainable, collections, partitioner, constraint, implicit_dtype,
+                         caching_device, validate_shape, use_resource, synchronization,
+                         aggregation)
     check_getter(custom_getter)
     getter = functools.partial(true_getter, Request(full_name, implicit_dtype))
     kwargs = dict(
         shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
         reuse=scope._reuse, trainable=trainable, collections=collections,
         caching_device=caching_device, partitioner=partitioner, validate_shape=validate_shape,
-        use_resource=None, synchronization=None, aggregation=None,
+        use_resource=use_resource, synchronization=synchronization, aggregation=aggregation,
     )
     if _accepts_constraint(custom_getter):
         kwargs["constraint"] = constraint
@@ -124,6 +139,9 @@ def get_local_variable(
     validate_shape: bool = True,
     custom_getter: Callable | None = None,
     constraint: Callable | None = None,
+    use_resource: bool | None = None,
+    synchronization: VariableSynchronization | int | None = None,
+    aggregation: VariableAggregation | int | None = None,
 ) -> jax.Array:
     """`get_variable` for a non-trainable variable in ``LOCAL_VARIABLES`` (lives in ``state``).
 
@@ -139,26 +157,12 @@ def get_local_variable(
         name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
         trainable=False, collections=collections, caching_device=caching_device,
         partitioner=partitioner, validate_shape=validate_shape, custom_getter=custom_getter,
-        constraint=constraint,
+        constraint=constraint, use_resource=use_resource, synchronization=synchronization,
+        aggregation=aggregation,
     )
 
 
 # -- Variable ------------------------------------------------------------------------------------
-def _abstract_initial_value(frame: Any, value_fn: Any, dtype: Any) -> tuple[Any, Any]:
-    """Shape and dtype of a `Variable`'s initial value in a reuse trace, computing nothing.
-
-    The value itself is not used there, so a callable that draws from `next_rng_key`
-    gets a placeholder key when ``apply`` was given no ``rng``.
-    """
-    given = frame.rng
-    if given is None:
-        frame.rng = jax.random.key(0)
-    try:
-        return abstract_value(jax.eval_shape(lambda: as_value(value_fn(), dtype)))
-    finally:
-        frame.rng = given
-
-
 def Variable(  # noqa: N802 - TF's name
     initial_value: Any,
     trainable: bool = True,
@@ -168,6 +172,9 @@ def Variable(  # noqa: N802 - TF's name
     validate_shape: bool = True,
     caching_device: Any = None,
     constraint: Callable | None = None,
+    use_resource: bool | None = None,
+    synchronization: VariableSynchronization | int | None = None,
+    aggregation: VariableAggregation | int | None = None,
 ) -> jax.Array:
     """Always make a new variable, uniquely named in the current name scope, as ``tf.Variable``.
 
@@ -190,19 +197,25 @@ def Variable(  # noqa: N802 - TF's name
             "`tf.Variable(2, tf.int16)` silently passed the dtype as trainable; write "
             "`js.Variable(2, dtype=jnp.int16)`."
         )
-    key = unique_name(frame.names_in_use, join(frame.name_stack, name or "Variable"))
+    synchronization, aggregation, trainable = validate_synchronization_aggregation_trainable(
+        synchronization, aggregation, bool(trainable), name or "Variable")
     value_fn = initial_value if callable(initial_value) else (lambda: initial_value)
     if frame.mode is Mode.CREATE:
         value = as_value(value_fn(), dtype)
         shape, var_dtype = tuple(value.shape), canonical_dtype(value.dtype)
-    else:
-        value = None
-        shape, var_dtype = _abstract_initial_value(frame, value_fn, dtype)
+
+        def make_value(key: str) -> Any:
+            return value
+    else:  # apply reads the value; only its shape and dtype are needed
+        shape, var_dtype = abstract_initial_value(frame, value_fn, dtype)
+
+        def make_value(key: str) -> Any:
+            return as_value(value_fn(), dtype)
     collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
     if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
         collections.append(GraphKeys.TRAINABLE_VARIABLES)
-    return materialize(
-        frame, key, make_value=lambda: value, shape=shape, dtype=var_dtype,
-        trainable=bool(trainable), collections=collections, partitioner=None, partitions=None,
-        initializer=None, regularizer=None, constraint=constraint, caching_device=caching_device,
-    )
+    return create(frame, Creation(
+        name, frame.name_stack, make_value, shape, var_dtype, trainable, collections,
+        constraint=constraint, caching_device=caching_device, validate_shape=validate_shape,
+        use_resource=use_resource, synchronization=synchronization, aggregation=aggregation,
+    ))

@@ -1469,3 +1469,147 @@ def test_nested_custom_getters():
     np.testing.assert_allclose(
         v, ((p[0] * p[1]) + (p[2] * p[3])) + ((p[4] * p[5]) + (p[6] * p[7])), rtol=1e-6
     )
+
+
+# -- variable creators (TF's testVariableCreator, testVariableCreatorNestingError) ---------------
+def test_variable_creator():
+    def fn():
+        variable_names = []
+
+        def creator_a(next_creator, **kwargs):
+            variable_names.append(kwargs.get("name", ""))
+            return next_creator(**kwargs)
+
+        def creator_b(next_creator, **kwargs):
+            kwargs["name"] = "forced_name"
+            return next_creator(**kwargs)
+
+        with js.variable_creator_scope(creator_a):
+            with js.variable_creator_scope(creator_b):
+                js.Variable(1.0, name="one_name")
+        assert variable_names[0] == "forced_name"
+
+        called = [False]
+
+        def creater_c(next_creator, **kwargs):
+            called[0] = True
+            assert kwargs["synchronization"] == js.VariableSynchronization.ON_WRITE
+            assert kwargs["aggregation"] == js.VariableAggregation.MEAN
+            return next_creator(**kwargs)
+
+        with js.variable_creator_scope(creater_c):
+            js.get_variable("v", [], synchronization=js.VariableSynchronization.ON_WRITE,
+                            aggregation=js.VariableAggregation.MEAN)
+        assert called[0]
+
+    variables, _, _ = run_both(fn)  # the same names in init and apply
+    assert all_names(variables) == ["forced_name", "v"]
+    spec = js.transform(fn).specs()["v"]
+    assert (spec.synchronization, spec.aggregation) == (js.VariableSynchronization.ON_WRITE,
+                                                        js.VariableAggregation.MEAN)
+
+
+def test_variable_creator_nesting_error():
+    def creator(next_creator, **kwargs):
+        return next_creator(**kwargs)
+
+    def fn():
+        scope = js.variable_creator_scope(creator)
+        scope.__enter__()
+        with js.variable_creator_scope(creator):
+            with pytest.raises(RuntimeError,
+                               match="Exiting variable_creator_scope without proper nesting."):
+                scope.__exit__(None, None, None)
+
+    run_both(fn)
+
+
+def test_variable_creator_changes_what_it_is_given():
+    seen = []
+
+    def creator(next_creator, **kwargs):
+        seen.append({k: kwargs[k] for k in ("name", "shape", "trainable", "dtype")})
+        kwargs["trainable"] = False  # freeze
+        kwargs["initial_value"] = lambda: jnp.full(kwargs["shape"], 7.0)
+        return next_creator(**kwargs)
+
+    def fn():
+        with js.variable_scope("net") as net, js.variable_creator_scope(creator):
+            w = js.get_variable("w", [2], initializer=js.zeros_initializer())
+            with js.variable_scope(net, reuse=True):
+                assert js.get_variable("w") is w  # reuse: no creator, the same variable
+        js.get_variable("free", [1])  # outside the scope: no creator
+        return w
+
+    variables, out, _ = run_both(fn)
+    assert seen[0] == {"name": "net/w", "shape": (2,), "trainable": True,
+                       "dtype": np.dtype("float32")}
+    assert len(seen) == 2  # once in init, once in apply (which makes the same names)
+    assert list(variables["state"]) == ["net/w"] and list(variables["params"]) == ["free"]
+    np.testing.assert_array_equal(variables["state"]["net/w"], [7.0, 7.0])
+    np.testing.assert_array_equal(out, [7.0, 7.0])
+
+
+def test_variable_creator_is_not_callable():
+    with pytest.raises(TypeError, match="takes a callable creator"):
+        js.variable_creator_scope("not a function")
+
+
+# -- TF1.15 arguments: use_resource, synchronization, aggregation -------------------------------
+def test_use_resource_is_accepted_and_inherited():
+    def fn():
+        with js.variable_scope("a", use_resource=True) as scope:
+            assert scope.use_resource is True
+            with js.variable_scope("b") as inner:
+                assert inner.use_resource is True
+                js.get_variable("v", [1], use_resource=False)
+                js.get_local_variable("l", [1], use_resource=True)
+
+    variables, _, _ = run_both(fn)
+    assert all_names(variables) == ["a/b/v", "a/b/l"]
+
+
+def test_synchronization_and_aggregation_are_validated_as_tf():
+    def get(**kwargs):
+        return lambda: js.get_variable("v", [1], **kwargs)
+
+    with pytest.raises(ValueError, match="Invalid variable synchronization mode: Invalid for "
+                                         "variable: v"):
+        js.transform(get(synchronization="Invalid")).init(0)
+    with pytest.raises(ValueError, match="Invalid variable aggregation mode: invalid for "
+                                         "variable: v"):
+        js.transform(get(synchronization=js.VariableSynchronization.ON_WRITE,
+                         aggregation="invalid")).init(0)
+    with pytest.raises(ValueError, match="Synchronization value can be set to "
+                                         "VariableSynchronization.ON_READ only for non-trainable"):
+        js.transform(get(trainable=True,
+                         synchronization=js.VariableSynchronization.ON_READ)).init(0)
+    # ON_READ makes a variable non-trainable; numbers are accepted as TF's enums are.
+    variables = js.transform(get(synchronization=3, aggregation=1)).init(0)
+    assert list(variables["state"]) == ["v"]
+    spec = js.transform(get(synchronization=3, aggregation=1)).specs()["v"]
+    assert (spec.synchronization, spec.aggregation, spec.trainable) == (
+        js.VariableSynchronization.ON_READ, js.VariableAggregation.SUM, False)
+
+
+def test_custom_getter_receives_synchronization_and_aggregation():
+    called = [0]
+
+    def custom_getter(getter, *args, **kwargs):
+        called[0] += 1
+        assert kwargs["synchronization"] in (None, js.VariableSynchronization.ON_READ)
+        assert kwargs["aggregation"] in (None, js.VariableAggregation.MEAN)
+        return getter(*args, **kwargs)
+
+    def fn():
+        called[0] = 0
+        with js.variable_scope("scope", custom_getter=custom_getter):
+            js.get_variable("v", [1])
+        assert called[0] == 1
+        with js.variable_scope("scope", custom_getter=custom_getter):
+            js.get_variable("v1", [1], synchronization=js.VariableSynchronization.ON_READ,
+                            aggregation=js.VariableAggregation.MEAN)
+        assert called[0] == 2
+
+    variables, _, _ = run_both(fn)
+    assert list(variables["state"]) == ["scope/v1"]  # ON_READ: not trainable
