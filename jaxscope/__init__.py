@@ -21,6 +21,7 @@ from jaxscope.collections import (
     add_to_collection,
     filter,  # noqa: A004 - the contract's name
     get_collection,
+    get_collection_names,
     global_variables,
     local_variables,
     model_variables,
@@ -110,6 +111,7 @@ __all__ = [
     "fixed_size_partitioner",
     "fori_loop",
     "get_collection",
+    "get_collection_names",
     "get_local_variable",
     "get_variable",
     "get_variable_scope",

@@ -72,7 +72,26 @@ def get_collection(key: str, scope: str | None = None) -> list[Any]:
 
 
 def get_collection_names(key: str, scope: str | None = None) -> list[str | None]:
-    """Names of the items `get_collection` would return (variable full names)."""
+    """Names of the items `get_collection` would return: variables' full names.
+
+    TF1 code filters variables by ``v.name`` (a GAN's ``d_vars``/``g_vars``); the values
+    `get_collection` returns are arrays without names, so ask for the names here (or,
+    outside a trace, filter the ``params`` dict with `filter`). ``None`` for items
+    without a name.
+
+    Example:
+      >>> import jaxscope as js
+      >>> def gan():
+      ...     with js.variable_scope("discriminator"):
+      ...         js.get_variable("d_w", [2])
+      ...     with js.variable_scope("generator"):
+      ...         js.get_variable("g_w", [2])
+      ...     t_vars = js.get_collection_names(js.GraphKeys.TRAINABLE_VARIABLES)
+      ...     return [name for name in t_vars if "d_" in name]  # TF1: v.name for v in t_vars
+      >>> model = js.transform(gan)
+      >>> model.apply(model.init(0))[0]
+      ['discriminator/d_w']
+    """
     frame = current_frame("js.get_collection_names")
     return [item.name for item in collection_items(frame, key, scope)]
 
