@@ -289,6 +289,38 @@ def _check_compatible(value: Any, dtype: np.dtype) -> None:
             )
 
 
+def _float_op_dtype(dtype: np.dtype, *constants: Any) -> np.dtype:
+    """``dtype`` for a draw only floats can take (``random_normal``, ``eye``): as TF, a
+    non-float dtype fails converting the op's first Python constant (its mean...) to it."""
+    if not _is_floating(dtype):
+        for constant in constants:
+            _check_compatible(constant, dtype)
+        raise TypeError(
+            f"Value for attr 'dtype' of {dtype.name} is not in the list of allowed values: "
+            "half, bfloat16, float, double"
+        )
+    return dtype
+
+
+_UNIFORM_DTYPES = frozenset(np.dtype(d) for d in (
+    jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64, jnp.int32, jnp.int64))
+
+
+def _uniform_dtype(dtype: np.dtype, minval: Any, maxval: Any) -> np.dtype:
+    """``dtype`` for ``random_uniform(minval, maxval)``, with TF's checks in TF's order."""
+    if dtype not in _UNIFORM_DTYPES:
+        raise ValueError(
+            f"Argument `dtype` got invalid value {_dtype_str(dtype)}. Accepted dtypes are "
+            "(tf.float16, tf.bfloat16, tf.float32, tf.float64, tf.int32, tf.int64)."
+        )
+    if maxval is None and jnp.issubdtype(dtype, jnp.integer):
+        raise ValueError(f"Must specify maxval for integer dtype tf.{dtype.name}")
+    _check_compatible(minval, dtype)
+    if maxval is not None:
+        _check_compatible(maxval, dtype)
+    return dtype
+
+
 def _constant_value(
     value: Any, shape: tuple[int, ...], dtype: np.dtype, verify_shape: bool
 ) -> np.ndarray:
@@ -384,7 +416,7 @@ class Identity(Initializer):
                 "Identity matrix initializer can only be used for 2D matrices. "
                 f"Received shape={list(shape)}"
             )
-        dtype = _assert_float_dtype(self._call_dtype(dtype))
+        dtype = _float_op_dtype(self._call_dtype(dtype), 1.0)
         eye = jnp.eye(*shape, dtype=dtype)
         return (self.gain * eye).astype(eye.dtype)
 
@@ -427,15 +459,11 @@ class RandomUniform(Initializer):
         self.dtype = _as_dtype(dtype)
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
-        dtype = self._call_dtype(dtype)
+        dtype = _uniform_dtype(self._call_dtype(dtype), self.minval, self.maxval)
         shape = _as_shape(shape)
         key = _fold_seed(key, self.seed, type(self).__name__)
-        if jnp.issubdtype(dtype, jnp.integer) and dtype != np.bool_:
-            if self.maxval is None:
-                raise ValueError(f"Must specify maxval for integer dtype {_dtype_str(dtype)}")
+        if jnp.issubdtype(dtype, jnp.integer):
             return jax.random.randint(key, shape, self.minval, self.maxval, dtype)
-        if not _is_floating(dtype):
-            raise ValueError(f"Expected floating point or integer type, got {_dtype_str(dtype)}.")
         maxval = 1 if self.maxval is None else self.maxval
         return jax.random.uniform(key, shape, dtype, self.minval, maxval)
 
@@ -476,7 +504,7 @@ class RandomNormal(Initializer):
         self.dtype = _assert_float_dtype(_as_dtype(dtype))
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
-        dtype = _assert_float_dtype(self._call_dtype(dtype))
+        dtype = _float_op_dtype(self._call_dtype(dtype), self.mean, self.stddev)
         key = _fold_seed(key, self.seed, type(self).__name__)
         z = jax.random.normal(key, _as_shape(shape), dtype)
         return (self.mean + self.stddev * z).astype(z.dtype)
@@ -510,7 +538,7 @@ class TruncatedNormal(RandomNormal):
     """
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
-        dtype = _assert_float_dtype(self._call_dtype(dtype))
+        dtype = _float_op_dtype(self._call_dtype(dtype), self.mean, self.stddev)
         key = _fold_seed(key, self.seed, type(self).__name__)
         z = jax.random.truncated_normal(key, -2.0, 2.0, _as_shape(shape), dtype)
         return (self.mean + self.stddev * z).astype(z.dtype)
@@ -560,9 +588,9 @@ class UniformUnitScaling(Initializer):
         return math.sqrt(3.0 / input_size) * self.factor
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
-        dtype = _assert_float_dtype(self._call_dtype(dtype))
-        key = _fold_seed(key, self.seed, type(self).__name__)
         limit = self.limit(shape)
+        dtype = _uniform_dtype(self._call_dtype(dtype), -limit, limit)
+        key = _fold_seed(key, self.seed, type(self).__name__)
         return jax.random.uniform(key, _as_shape(shape), dtype, -limit, limit)
 
     def get_config(self) -> dict[str, Any]:
@@ -644,10 +672,15 @@ class VarianceScaling(Initializer):
         return self.scale / max(1.0, n[self.mode])
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
-        dtype = _assert_float_dtype(self._call_dtype(dtype))
-        key = _fold_seed(key, self.seed, type(self).__name__)
         shape = _as_shape(shape)
         variance = self.variance(shape)
+        call_dtype = self._call_dtype(dtype)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            dtype = _uniform_dtype(call_dtype, -limit, limit)
+        else:
+            dtype = _float_op_dtype(call_dtype, 0.0)
+        key = _fold_seed(key, self.seed, type(self).__name__)
         if self.distribution in ("normal", "truncated_normal"):
             stddev = math.sqrt(variance) / _TRUNCATED_NORMAL_STD
             z = jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
@@ -655,7 +688,6 @@ class VarianceScaling(Initializer):
         if self.distribution == "untruncated_normal":
             z = jax.random.normal(key, shape, dtype)
             return (math.sqrt(variance) * z).astype(z.dtype)
-        limit = math.sqrt(3.0 * variance)
         return jax.random.uniform(key, shape, dtype, -limit, limit)
 
     def get_config(self) -> dict[str, Any]:
@@ -779,7 +811,7 @@ class Orthogonal(Initializer):
         self.dtype = _assert_float_dtype(_as_dtype(dtype))
 
     def __call__(self, key: Any, shape: Shape, dtype: DTypeLike | None = None) -> jax.Array:
-        dtype = _assert_float_dtype(self._call_dtype(dtype))
+        dtype = _float_op_dtype(self._call_dtype(dtype), 0.0)
         shape = _as_shape(shape)
         if len(shape) < 2:
             raise ValueError(

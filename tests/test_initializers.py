@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import jaxscope as js
 from jaxscope import initializers as inits
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "tf_ops"
@@ -240,14 +241,16 @@ def test_seed_is_folded_into_the_key(cls):
     ids=lambda c: c.__name__,
 )
 def test_float_only_initializers_reject_int_dtypes(cls):
+    """TF1's constructors refuse an int dtype (ValueError); called with one, TF fails
+    converting the draw's first Python constant to it (TypeError, texts in the fixture)."""
     if cls is inits.RandomUniform:
-        with pytest.raises(ValueError, match=re.escape("got <dtype: 'bool'>")):
+        with pytest.raises(ValueError, match=re.escape("got invalid value <dtype: 'bool'>")):
             cls()(jax.random.key(0), (2, 2), "bool")
         return
-    message = "Expected floating point type, got <dtype: 'int32'>."
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=re.escape(
+            "Expected floating point type, got <dtype: 'int32'>.")):
         cls(dtype="int32")
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(TypeError, match=re.escape("Expected int32, but got ")):
         cls()(jax.random.key(0), (2, 2), jnp.int32)
 
 
@@ -560,3 +563,44 @@ def test_vmapped_and_jitted_init_equal_eager_init():
         for name, value in eager.items():
             np.testing.assert_array_equal(batched["params"][name][i], value, err_msg=name)
             np.testing.assert_array_equal(jitted[name], value, err_msg=name)
+
+
+# -- dtypes an initializer cannot make: TF's errors (fixtures/initializer_dtypes.json) ----------
+_DTYPE_FIXTURE = json.loads(
+    (Path(__file__).parent / "fixtures" / "initializer_dtypes.json").read_text())["cases"]
+_BY_TF_NAME = {
+    "random_normal": lambda: js.random_normal_initializer(),
+    "truncated_normal": lambda: js.truncated_normal_initializer(),
+    "random_uniform": lambda: js.random_uniform_initializer(),
+    "random_uniform_float_bounds": lambda: js.random_uniform_initializer(-1.0, 1.0),
+    "random_uniform_int_bounds": lambda: js.random_uniform_initializer(0, 10),
+    "uniform_unit_scaling": lambda: js.uniform_unit_scaling_initializer(),
+    "glorot_uniform": lambda: js.glorot_uniform_initializer(),
+    "glorot_normal": lambda: js.glorot_normal_initializer(),
+    "variance_scaling": lambda: js.variance_scaling_initializer(),
+    "orthogonal": lambda: js.orthogonal_initializer(),
+    "zeros": lambda: js.zeros_initializer(),
+    "ones": lambda: js.ones_initializer(),
+    "constant": lambda: js.constant_initializer(1),
+    "constant_float": lambda: js.constant_initializer(1.5),
+    "identity": lambda: js.identity_initializer(),
+}
+# TF's QR kernel has no bfloat16; jaxscope's orthogonal works in float32 and casts.
+_BEYOND_TF = {"orthogonal/bfloat16"}
+
+
+@pytest.mark.parametrize("case", sorted(set(_DTYPE_FIXTURE) - _BEYOND_TF))
+def test_initializer_dtypes_as_tensorflow(case):
+    name, dtype = case.split("/")
+    model = js.transform(lambda: js.get_variable("v", [2, 2], dtype=dtype,
+                                                  initializer=_BY_TF_NAME[name]()))
+    expected = _DTYPE_FIXTURE[case]
+    if expected[0] == "ok":
+        variables = model.init(0)
+        (value,) = [*variables["params"].values(), *variables["state"].values()]
+        assert value.dtype == np.dtype(jnp.dtype(expected[1]))
+    else:
+        error = {"TypeError": TypeError, "ValueError": ValueError}[expected[1]]
+        with pytest.raises(error) as raised:
+            model.init(0)
+        assert str(raised.value).split("\n")[0] == expected[2]
