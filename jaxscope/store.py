@@ -508,6 +508,13 @@ def store_get(
     shape = as_shape(shape)
     if partitioner is not None and shape is not None and len(shape) == 0:
         partitioner = None  # scalars ignore partitioners, as TF1
+    if (shape is None or None in shape) and callable(partitioner):
+        raise ValueError(
+            "Shape of a new partitioned variable must be fully defined, but instead was "
+            f"{errors.format_shape(shape)}. (variable {name}: a partitioner splits the shape "
+            "given to get_variable; pass shape=, or open a scope with partitioner=None for "
+            "a variable made from a value.)"
+        )
 
     key = frame.store.get(name)
     if key is not None:

@@ -52,16 +52,33 @@ def as_shape(shape: Any) -> tuple[int | None, ...] | None:
 
 
 def value_dtype(value: Any) -> np.dtype:
-    """The dtype a value initializer gives its variable (Python int -> int32, float -> float32)."""
+    """The dtype a value initializer gives its variable: an array's own, and for Python
+    values TF's (int -> int32, or int64 when a value does not fit; float -> float32),
+    whether or not JAX's 64-bit types are on (API decisions 2 and 16)."""
     dtype = getattr(value, "dtype", None)
     if dtype is None:
-        dtype = np.asarray(value).dtype
+        array = np.asarray(value)
+        dtype = _python_dtype(array)
     if np.dtype(dtype).kind in "OUSV" and np.dtype(dtype) != jnp.dtype("bfloat16"):
         raise TypeError(
             f"Cannot make a JAX variable from {value!r}: JAX has no string or object arrays. "
             "Use a numeric or boolean value."
         )
     return canonical_dtype(dtype)
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def _python_dtype(array: np.ndarray) -> np.dtype:
+    """TF's dtype for Python numbers (NumPy would make them 64-bit)."""
+    kind = array.dtype.kind
+    if kind == "f":
+        return np.dtype(np.float32)
+    fits = array.size == 0 or (_INT32.min <= array.min() and array.max() <= _INT32.max)
+    if kind == "i" and fits:
+        return np.dtype(np.int32)
+    return array.dtype
 
 
 def as_value(value: Any, dtype: Any = None) -> jax.Array:

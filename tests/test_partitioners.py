@@ -7,11 +7,13 @@ import math
 import re
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import jaxscope as js
 from jaxscope import partitioners as parts
 
 DTYPES_JSON = (
@@ -278,3 +280,22 @@ def test_variable_axis_size_formula(shape, max_shard_bytes, max_shards, dtype, d
     expected[index] = min(max_shards, shards) if max_shards else shards
     assert got == expected
     parts.validate_partitions("v", shape, got)
+
+
+@pytest.mark.parametrize("initializer", [[1.0, 2.0, 3.0, 4.0], np.arange(4.0, dtype=np.float32),
+                                         lambda: jnp.ones(2)], ids=["list", "numpy", "callable"])
+def test_a_partitioned_variable_needs_a_shape_as_tf(initializer):
+    """TF 2.21 refuses these (checked there), with or without a scope partitioner."""
+    message = re.escape("Shape of a new partitioned variable must be fully defined, but "
+                        "instead was <unknown>.")
+
+    def direct():
+        js.get_variable("v", initializer=initializer, partitioner=js.fixed_size_partitioner(2))
+
+    def from_scope():
+        with js.variable_scope("s", partitioner=js.fixed_size_partitioner(2)):
+            js.get_variable("v", initializer=initializer)
+
+    for fn in (direct, from_scope):
+        with pytest.raises(ValueError, match=message):
+            js.transform(fn).init(0)
