@@ -75,8 +75,7 @@ def _python_dtype(array: np.ndarray) -> np.dtype:
     kind = array.dtype.kind
     if kind == "f":
         return np.dtype(np.float32)
-    fits = array.size == 0 or (_INT32.min <= array.min() and array.max() <= _INT32.max)
-    if kind == "i" and fits:
+    if kind == "i" and (array.size == 0 or _INT32.min <= array.min() <= array.max() <= _INT32.max):
         return np.dtype(np.int32)
     return array.dtype
 
