@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
-# TF1.15's patterns (ops.py): a root scope must start with a letter, digit or dot.
-_VALID_ROOT_SCOPE = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*$")
-_VALID_NESTED_SCOPE = re.compile(r"^[A-Za-z0-9_.\-/]*$")
+# TF's patterns (ops.py), as its errors print them: a root scope must start with a letter,
+# a digit or a dot. Matched whole (TF's "$" lets a trailing newline through, which TF then
+# refuses as a node name).
+_ROOT_PATTERN = r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$"
+_NESTED_PATTERN = r"^[A-Za-z0-9_.\\/>-]*$"
+_VALID_ROOT_SCOPE = re.compile(_ROOT_PATTERN[1:-1])
+_VALID_NESTED_SCOPE = re.compile(_NESTED_PATTERN[1:-1])
 
 
 def stable_hash(name: str) -> int:
@@ -47,14 +52,46 @@ def unique_name(names_in_use: dict[str, int], name: str) -> str:
 
 
 def check_scope_name(name: str, at_root: bool) -> None:
-    """Raise TF1's ``ValueError`` for a scope name TF would refuse."""
-    pattern = _VALID_ROOT_SCOPE if at_root else _VALID_NESTED_SCOPE
-    if not pattern.match(name):
-        rule = "start with a letter, digit or '.' and then " if at_root else ""
+    """Raise TF's ``ValueError`` (its text) for a scope or variable name TF would refuse.
+
+    Example:
+      >>> check_scope_name("a b", at_root=True)
+      Traceback (most recent call last):
+      ...
+      ValueError: 'a b' is not a valid root scope name. A root scope name has to match ...
+    """
+    if at_root:
+        if not _VALID_ROOT_SCOPE.fullmatch(name):
+            raise ValueError(
+                f"'{name}' is not a valid root scope name. A root scope name has to match the "
+                f"following pattern: {_ROOT_PATTERN} (letters, digits and _ . \\ / > -, "
+                "not starting with _ \\ / > -)"
+            )
+    elif not _VALID_NESTED_SCOPE.fullmatch(name):
         raise ValueError(
-            f"'{name}' is not a valid scope name. A scope name must {rule}use only "
-            "letters, digits and the characters _ . - /"
+            f"'{name}' is not a valid scope name. A scope name has to match the following "
+            f"pattern: {_NESTED_PATTERN} (letters, digits and _ . \\ / > -)"
         )
+
+
+def check_variable_name(name: Any, full_name: str, at_root: bool, what: str) -> None:
+    """TF's checks of a variable's name: a string, and ``full_name`` (the name TF makes a
+    scope of) valid. Names seen valid before are not matched again (the lookup hot path)."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"{what}: the variable's name must be a string, got {type(name).__name__} {name!r}."
+        )
+    seen = _VALID_ROOT_NAMES if at_root else _VALID_NESTED_NAMES
+    if full_name in seen:
+        return
+    check_scope_name(full_name, at_root)
+    if len(seen) > 100_000:
+        seen.clear()
+    seen.add(full_name)
+
+
+_VALID_ROOT_NAMES: set[str] = set()
+_VALID_NESTED_NAMES: set[str] = set()
 
 
 def join(prefix: str, name: str) -> str:

@@ -416,7 +416,11 @@ def _default_create(frame: Frame, new: Creation) -> Any:
     unique: ``Variable("w")`` then ``get_variable("w")`` gives ``w`` and ``w_1`` (API
     decision 4), and that is the name TF1's checkpoints store.
     """
-    key = unique_name(frame.names_in_use, join(new.prefix, new.name or "Variable"))
+    name = new.name or "Variable"
+    if name.endswith("/"):  # TF: a name scope ending in "/" is absolute, taken as it is
+        key = name[:-1]
+    else:
+        key = unique_name(frame.names_in_use, join(new.prefix, name))
     if new.store_name is not None:
         frame.store[new.store_name] = key
     return materialize(

@@ -31,24 +31,56 @@ _X64_DEPENDENT = frozenset(np.dtype(t) for t in ("float64", "int64", "uint64", "
 
 
 def as_shape(shape: Any) -> tuple[int | None, ...] | None:
-    """TF's ``as_shape``: ``None`` (unknown), an int ``n`` (``(n,)``) or a sequence."""
+    """TF's ``as_shape``: ``None`` (unknown), an int ``n`` (``(n,)``) or a sequence of ints
+    (or ``None``), with TF's errors for anything else -- before anything reaches XLA.
+
+    Example:
+      >>> as_shape([2, None]), as_shape(3)
+      ((2, None), (3,))
+      >>> as_shape([-1, 3])
+      Traceback (most recent call last):
+      ...
+      ValueError: Dimension -1 must be >= 0
+    """
     if shape is None:
         return None
     if type(shape) is tuple or type(shape) is list:  # the common case, without a generator
         dims = tuple(shape)
         for d in dims:
-            if type(d) is not int:
+            if type(d) is not int or d < 0:
                 break
         else:
             return dims
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    try:
-        return tuple(None if d is None else int(d) for d in shape)
-    except TypeError:
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        return (_dimension(shape, shape),)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        first = shape[0] if isinstance(shape, (str, bytes)) and shape else shape
         raise TypeError(
-            f"shape must be a list or tuple of ints (or None for unknown dims), got {shape!r}"
-        ) from None
+            f"Failed to convert '{shape!r}' to a shape: '{first!r}'could not be converted to "
+            "a dimension. A shape should either be single dimension (e.g. 10), or an iterable "
+            "of dimensions (e.g. [1, 10, None])."
+        )
+    return tuple(_dimension(d, shape) for d in shape)
+
+
+def _dimension(d: Any, shape: Any) -> int | None:
+    """One dimension, as TF's ``Dimension`` accepts it."""
+    if d is None:
+        return None
+    if isinstance(d, (bool, np.bool_)):
+        raise TypeError(
+            f"Error converting {shape!r} (arg name = shape) to a TensorShape: Field "
+            "tensorflow.TensorShapeProto.Dim.size: Expected an int, got a boolean."
+        )
+    if not hasattr(d, "__index__"):
+        raise TypeError(
+            "Dimension value must be integer or None or have an __index__ method, got value "
+            f"'{d!r}' with type '{type(d)}'"
+        )
+    value = int(d.__index__())
+    if value < 0:
+        raise ValueError(f"Dimension {value} must be >= 0")
+    return value
 
 
 def value_dtype(value: Any) -> np.dtype:

@@ -19,6 +19,7 @@ import numpy as np
 from jaxscope.collections import GraphKeys
 from jaxscope.frame import Mode, current_frame
 from jaxscope.getters import Request, check_getter
+from jaxscope.naming import check_variable_name
 from jaxscope.scope import NameScope
 from jaxscope.spec import (
     VariableAggregation,
@@ -75,6 +76,7 @@ def get_variable(
     if custom_getter is None:
         custom_getter = scope._custom_getter
     full_name = f"{scope._name}/{name}" if scope._name else name
+    check_variable_name(name, full_name, True, "js.get_variable")
     if dtype is not None and initializer is not None and not callable(initializer):
         init_dtype, requested = value_dtype(initializer), canonical_dtype(dtype)
         if init_dtype != requested:
@@ -197,6 +199,9 @@ def Variable(  # noqa: N802 - TF's name
             "`tf.Variable(2, tf.int16)` silently passed the dtype as trainable; write "
             "`js.Variable(2, dtype=jnp.int16)`."
         )
+    if name is not None:  # TF checks it as a name scope opened in the current one
+        absolute = not frame.name_stack or (isinstance(name, str) and name.endswith("/"))
+        check_variable_name(name, name, absolute, "js.Variable")
     synchronization, aggregation, trainable = validate_synchronization_aggregation_trainable(
         synchronization, aggregation, bool(trainable), name or "Variable")
     value_fn = initial_value if callable(initial_value) else (lambda: initial_value)

@@ -336,3 +336,25 @@ def test_variable_with_random_callable_applies_without_rng():
     variables = model.init(0)
     out, _ = model.apply(variables)
     np.testing.assert_array_equal(out, variables["params"]["w"])
+
+
+# TF 2.21's errors for these shapes (measured there with tf.compat.v1.get_variable).
+@pytest.mark.parametrize(("shape", "error", "message"), [
+    ([-1, 3], ValueError, "Dimension -1 must be >= 0"),
+    ([2.5, 3], TypeError, "Dimension value must be integer or None or have an __index__ "
+                          "method, got value '2.5' with type '<class 'float'>'"),
+    ("12", TypeError, "Failed to convert ''12'' to a shape: ''1''could not be converted to a "
+                      "dimension."),
+    ([True, 3], TypeError, "Error converting [True, 3] (arg name = shape) to a TensorShape: "
+                           "Field tensorflow.TensorShapeProto.Dim.size: Expected an int, got a "
+                           "boolean."),
+])
+def test_bad_shapes_raise_tensorflow_errors_before_xla(shape, error, message):
+    with pytest.raises(error) as raised:
+        js.transform(lambda: js.get_variable("v", shape)).init(0)
+    assert str(raised.value).startswith(message)
+
+
+def test_a_negative_layer_size_is_a_shape_error():
+    with pytest.raises(ValueError, match="Dimension -3 must be >= 0"):
+        js.transform(lambda x: js.layers.dense(x, -3)).init(0, jnp.ones([1, 2]))

@@ -9,6 +9,7 @@ for transfer learning, picking variables by scope for two optimizers (GAN), scop
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -370,17 +371,21 @@ def test_seed002_transfer_learning_loadmodel_from_checkpoint(tmp_path):
 
 # -- Trainable / non-trainable parameters --------------------------------------------------------
 def test_seed002_trainable_false_freezes_a_layer():
-    def fn(x):
-        freezed_W = js.get_variable("CNN_W!", [5, 5, 3, 32], trainable=False,
+    def fn(x, name="CNN_W"):
+        freezed_W = js.get_variable(name, [5, 5, 3, 32], trainable=False,
                                     initializer=js.truncated_normal_initializer(stddev=0.02))
         w = js.get_variable("w", [32, 1])
         return jnp.sum(jnp.tensordot(x, freezed_W, 3) @ w)
 
     x = jnp.ones((5, 5, 3))
+    # The guide's name 'CNN_W!' is one TensorFlow refuses (checked with TF 2.21), and so
+    # does jaxscope, with TF's text; the example runs with a valid name.
+    with pytest.raises(ValueError, match=re.escape("'CNN_W!' is not a valid root scope name.")):
+        js.transform(fn).init(0, x, "CNN_W!")
     run = run_both(fn, x)
-    assert list(run.variables["state"]) == ["CNN_W!"]
+    assert list(run.variables["state"]) == ["CNN_W"]
     assert list(run.variables["params"]) == ["w"]
-    frozen = np.asarray(run.variables["state"]["CNN_W!"])
+    frozen = np.asarray(run.variables["state"]["CNN_W"])
     assert frozen.shape == (5, 5, 3, 32)
     assert np.abs(frozen).max() <= 0.04
     # Training over params never touches the frozen layer.
