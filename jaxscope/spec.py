@@ -62,20 +62,8 @@ def validate_synchronization_aggregation_trainable(
     """
     if synchronization is None and aggregation is None:  # the hot path: nothing given
         return _AUTO, _NONE, True if trainable is None else bool(trainable)
-    try:
-        aggregation = VariableAggregation(
-            0 if aggregation is None else getattr(aggregation, "value", aggregation))
-    except ValueError:
-        raise ValueError(
-            f"Invalid variable aggregation mode: {aggregation} for variable: {name}"
-        ) from None
-    try:
-        synchronization = VariableSynchronization(
-            0 if synchronization is None else getattr(synchronization, "value", synchronization))
-    except ValueError:
-        raise ValueError(
-            f"Invalid variable synchronization mode: {synchronization} for variable: {name}"
-        ) from None
+    aggregation = _member(VariableAggregation, aggregation, "aggregation", name)
+    synchronization = _member(VariableSynchronization, synchronization, "synchronization", name)
     if synchronization is VariableSynchronization.ON_READ:
         if trainable:
             raise ValueError(
@@ -89,6 +77,14 @@ def validate_synchronization_aggregation_trainable(
 
 
 _AUTO, _NONE = VariableSynchronization.AUTO, VariableAggregation.NONE
+
+
+def _member(kind: type[enum.Enum], given: Any, what: str, name: str) -> Any:
+    """``given`` (a member, its number, or None for the first) as a member of ``kind``."""
+    try:
+        return kind(0 if given is None else getattr(given, "value", given))
+    except ValueError:
+        raise ValueError(f"Invalid variable {what} mode: {given} for variable: {name}") from None
 
 
 class VariableSpec(NamedTuple):
