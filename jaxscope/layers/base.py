@@ -51,9 +51,19 @@ _INPUT_DTYPE: contextvars.ContextVar[Any] = contextvars.ContextVar(
 def _layer_default_initializer(dtype: Any) -> Any:
     """``glorot_uniform`` for floating-point weights (API decision 11); None (get_variable's
     default by dtype) for the rest."""
-    if dtype is None or jnp.issubdtype(np.dtype(jnp.dtype(dtype)), jnp.floating):
-        return _GLOROT_UNIFORM
-    return None
+    try:
+        floating = _FLOATING[dtype]
+    except (KeyError, TypeError):  # once per dtype spelling: issubdtype is slow (hot path)
+        floating = dtype is None or bool(jnp.issubdtype(np.dtype(jnp.dtype(dtype)),
+                                                        jnp.floating))
+        try:
+            _FLOATING[dtype] = floating
+        except TypeError:
+            pass
+    return _GLOROT_UNIFORM if floating else None
+
+
+_FLOATING: dict[Any, bool] = {}
 
 
 class _Read(NamedTuple):
