@@ -36,7 +36,7 @@ from jaxscope.frame import (
 )
 from jaxscope.getters import Request, run_creators
 from jaxscope.losses import record_loss
-from jaxscope.naming import join, stable_hash, unique_name
+from jaxscope.naming import stable_hash, unique_name
 from jaxscope.scope import NameScope
 from jaxscope.spec import (
     VariableAggregation,
@@ -354,17 +354,20 @@ class Creation(NamedTuple):
     aggregation: VariableAggregation = VariableAggregation.NONE
 
 
-def create(frame: Frame, new: Creation) -> Any:
-    """Make variable ``new`` through the frame's variable creators (innermost first), whose
+def create(frame: Frame, *fields: Any) -> Any:
+    """Make a variable through the frame's variable creators (innermost first), whose
     last link is the default creator: name it uniquely, then `materialize` it.
 
+    ``fields`` are a `Creation`'s, in its order (positional: this is every variable's
+    path in ``apply``, and a ``Creation`` is built only when there are creators).
     Creators (``js.variable_creator_scope``) see TF1's keyword arguments (``name``,
     ``initial_value`` -- a callable --, ``trainable``, ``collections``, ``dtype``,
     ``shape``, ``constraint``, ``caching_device``, ``validate_shape``, ``use_resource``,
     ``synchronization``, ``aggregation``) and may change them.
     """
     if not frame.creators:
-        return _default_create(frame, new)
+        return _default_create(frame, *fields)
+    new = Creation(*fields)
     initial_value = functools.partial(new.make_value, new.name)
     kwargs = dict(
         initial_value=initial_value, trainable=new.trainable, collections=new.collections,
@@ -374,7 +377,7 @@ def create(frame: Frame, new: Creation) -> Any:
     )
 
     def default_creator(**given: Any) -> Any:
-        return _default_create(frame, _as_asked(frame, new, initial_value, given))
+        return _default_create(frame, *_as_asked(frame, new, initial_value, given))
 
     return run_creators(frame.creators, default_creator, kwargs)
 
@@ -408,7 +411,14 @@ def _as_asked(frame: Frame, new: Creation, offered: Any, given: dict[str, Any]) 
         aggregation=aggregation)
 
 
-def _default_create(frame: Frame, new: Creation) -> Any:
+def _default_create(
+    frame: Frame, name: str | None, prefix: str, make_value: Callable[[str], Any],
+    shape: tuple[int, ...], dtype: np.dtype, trainable: bool, collections: list[str],
+    store_name: str | None, partitioner: Any, partitions: tuple[int, ...] | None,
+    initializer: Any, regularizer: Callable | None, constraint: Callable | None,
+    caching_device: Any, validate_shape: bool, use_resource: bool | None,
+    synchronization: VariableSynchronization, aggregation: VariableAggregation,
+) -> Any:
     """TF's default creator: the variable's key is its name made unique in the graph.
 
     TF1 makes a `get_variable` variable's op under the root name scope with the full
@@ -416,20 +426,19 @@ def _default_create(frame: Frame, new: Creation) -> Any:
     unique: ``Variable("w")`` then ``get_variable("w")`` gives ``w`` and ``w_1`` (API
     decision 4), and that is the name TF1's checkpoints store.
     """
-    name = new.name or "Variable"
+    name = name or "Variable"
     if name.endswith("/"):  # TF: a name scope ending in "/" is absolute, taken as it is
         key = name[:-1]
     else:
-        key = unique_name(frame.names_in_use, join(new.prefix, name))
-    if new.store_name is not None:
-        frame.store[new.store_name] = key
+        key = unique_name(frame.names_in_use, f"{prefix}/{name}" if prefix else name)
+    if store_name is not None:
+        frame.store[store_name] = key
     return materialize(
-        frame, key, make_value=functools.partial(new.make_value, key), shape=new.shape,
-        dtype=new.dtype,
-        trainable=new.trainable, collections=new.collections, partitioner=new.partitioner,
-        partitions=new.partitions, initializer=new.initializer, regularizer=new.regularizer,
-        constraint=new.constraint, caching_device=new.caching_device,
-        synchronization=new.synchronization, aggregation=new.aggregation,
+        frame, key, make_value=functools.partial(make_value, key), shape=shape, dtype=dtype,
+        trainable=trainable, collections=collections, partitioner=partitioner,
+        partitions=partitions, initializer=initializer, regularizer=regularizer,
+        constraint=constraint, caching_device=caching_device,
+        synchronization=synchronization, aggregation=aggregation,
     )
 
 
@@ -566,13 +575,10 @@ def store_get(
     collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
     if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
         collections.append(GraphKeys.TRAINABLE_VARIABLES)
-    return create(frame, Creation(
-        name, "", make_value, shape, dtype, trainable, collections, store_name=name,
-        partitioner=partitioner, partitions=partitions, initializer=recorded_init,
-        regularizer=regularizer, constraint=constraint, caching_device=caching_device,
-        validate_shape=validate_shape, use_resource=use_resource,
-        synchronization=synchronization, aggregation=aggregation,
-    ))
+    return create(  # Creation's fields
+        frame, name, "", make_value, shape, dtype, trainable, collections, name, partitioner,
+        partitions, recorded_init, regularizer, constraint, caching_device, validate_shape,
+        use_resource, synchronization, aggregation)
 
 
 def _partitions(

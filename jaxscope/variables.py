@@ -26,7 +26,7 @@ from jaxscope.spec import (
     VariableSynchronization,
     validate_synchronization_aggregation_trainable,
 )
-from jaxscope.store import Creation, abstract_initial_value, create, store_get, true_getter
+from jaxscope.store import abstract_initial_value, create, store_get, true_getter
 from jaxscope.values import as_value, canonical_dtype, value_dtype
 
 
@@ -219,8 +219,7 @@ def Variable(  # noqa: N802 - TF's name
     collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
     if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
         collections.append(GraphKeys.TRAINABLE_VARIABLES)
-    return create(frame, Creation(
-        name, frame.name_stack, make_value, shape, var_dtype, trainable, collections,
-        constraint=constraint, caching_device=caching_device, validate_shape=validate_shape,
-        use_resource=use_resource, synchronization=synchronization, aggregation=aggregation,
-    ))
+    return create(  # Creation's fields
+        frame, name, frame.name_stack, make_value, shape, var_dtype, trainable, collections,
+        None, None, None, None, None, constraint, caching_device, validate_shape, use_resource,
+        synchronization, aggregation)
