@@ -132,6 +132,12 @@ class Saver:
             dup = sorted({t for t in targets if targets.count(t) > 1})
             if dup:
                 raise CheckpointError(f"var_list saves variable(s) {dup} under two names.")
+        if max_to_keep is not None and (isinstance(max_to_keep, bool)
+                                        or not isinstance(max_to_keep, int) or max_to_keep < 0):
+            raise ValueError(
+                f"max_to_keep must be a count >= 0, or None (0 and None keep every "
+                f"checkpoint, as TF1), got {max_to_keep!r}."
+            )
         self._max_to_keep = max_to_keep
         self._keep_every_s = keep_checkpoint_every_n_hours * 3600.0
         self._next_keep_time = time.time() + self._keep_every_s
@@ -257,10 +263,13 @@ class Saver:
             COLLECTIONS_KEY: json.dumps(collections, sort_keys=True),
         }
         now = time.time()
-        self._last = [(p, t) for p, t in self._last if p != prefix] + [(prefix, now)]
-        doomed = self._drop_old()
+        last = [(p, t) for p, t in self._last if p != prefix] + [(prefix, now)]
+        kept, doomed, next_keep_time = self._retention(last)
         if jax.process_index() == 0:  # one writer, as TF1's chief
             _safetensors.write(prefix + EXTENSION, tensors, metadata)
+        # Recorded only once the file is complete: a failed save changes nothing.
+        self._last, self._next_keep_time = kept, next_keep_time
+        if jax.process_index() == 0:
             if write_state:
                 # the state file first, then deletions: a crash in between lists no lost file
                 rel = [os.path.relpath(p, folder) for p in self.last_checkpoints]
@@ -275,18 +284,21 @@ class Saver:
             multihost_utils.sync_global_devices(f"jaxscope.train.Saver.save {prefix}")
         return prefix
 
-    def _drop_old(self) -> list[str]:
-        """Forget checkpoints beyond max_to_keep; return those to delete (as TF1)."""
-        doomed: list[str] = []
+    def _retention(
+        self, last: list[tuple[str, float]]
+    ) -> tuple[list[tuple[str, float]], list[str], float]:
+        """TF1's rule on ``last`` (oldest first): ``(kept, to delete, next keep time)``;
+        the oldest beyond max_to_keep go, but one every keep_checkpoint_every_n_hours stays."""
+        kept, doomed, next_keep_time = list(last), [], self._next_keep_time
         if not self._max_to_keep:
-            return doomed
-        while len(self._last) > self._max_to_keep:
-            path, stamp = self._last.pop(0)
-            if stamp > self._next_keep_time:
-                self._next_keep_time += self._keep_every_s
+            return kept, doomed, next_keep_time
+        while len(kept) > self._max_to_keep:
+            path, stamp = kept.pop(0)
+            if stamp > next_keep_time:
+                next_keep_time += self._keep_every_s
                 continue
             doomed.append(path)
-        return doomed
+        return kept, doomed, next_keep_time
 
     def restore(
         self,

@@ -663,3 +663,38 @@ def test_sharded_arrays_are_gathered_on_save_and_placed_on_restore(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_a_failed_save_changes_nothing(tmp_path, monkeypatch):
+    """max_to_keep=2: saves 1 and 2 succeed, 3 fails (disk full), 4 succeeds. Checkpoint 2
+    is kept, only 1 is deleted, and nothing lists 3 (issue: a failed save was recorded)."""
+    from jaxscope.train import _safetensors
+
+    variables = {"params": {"w": jnp.ones(2)}, "state": {}}
+    saver = Saver(max_to_keep=2)
+    prefix = str(tmp_path / "model")
+    saver.save(variables, prefix, 1)
+    saver.save(variables, prefix, 2)
+    real_write = _safetensors.write
+
+    def disk_full(path, tensors, metadata):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(_safetensors, "write", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        saver.save(variables, prefix, 3)
+    assert saver.last_checkpoints == [f"{prefix}-1", f"{prefix}-2"]
+    monkeypatch.setattr(_safetensors, "write", real_write)
+    saver.save(variables, prefix, 4)
+    assert saver.last_checkpoints == [f"{prefix}-2", f"{prefix}-4"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "checkpoint", "model-2.safetensors", "model-4.safetensors"]
+    state = get_checkpoint_state(str(tmp_path))
+    assert state.model_checkpoint_path == f"{prefix}-4"
+    assert list(state.all_model_checkpoint_paths) == [f"{prefix}-2", f"{prefix}-4"]
+
+
+@pytest.mark.parametrize("max_to_keep", [-1, 2.5, "3", True])
+def test_max_to_keep_must_be_a_count(max_to_keep):
+    with pytest.raises(ValueError, match="max_to_keep must be a count >= 0, or None"):
+        Saver(max_to_keep=max_to_keep)
