@@ -260,7 +260,7 @@ def _wanted(layout: _Layout, names: Collection[str] | None) -> list[_Span]:
 def read(
     path: str,
     names: Collection[str] | None = None,
-    convert: Callable[[np.ndarray], Any] | None = None,
+    convert: Callable[[str, np.ndarray], Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """``(tensors, metadata, all names)``: the tensors in ``names`` (all when None).
 
@@ -274,7 +274,7 @@ def read(
 
         def finish(span: _Span, array: np.ndarray, crc: Future[int] | None) -> None:
             _check(layout, span, None if crc is None else crc.result(), path)
-            tensors[span.name] = convert(array) if convert is not None else array
+            tensors[span.name] = convert(span.name, array) if convert is not None else array
 
         with ThreadPoolExecutor(1, thread_name_prefix="jaxscope-crc") as hasher:
             previous = None

@@ -21,10 +21,12 @@ import os
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxscope.train import _safetensors, tf_checkpoint
-from jaxscope.train.errors import CheckpointNotFoundError, CorruptCheckpointError
+from jaxscope.train.errors import CheckpointError, CheckpointNotFoundError, CorruptCheckpointError
 from jaxscope.train.state import latest_checkpoint
 
 __all__ = ["list_variables", "load_checkpoint", "read_tensors"]
@@ -75,11 +77,12 @@ def _collections(file: str, metadata: dict[str, str]) -> dict[str, str]:
 def read_tensors(
     path: PathLike,
     names: Collection[str] | None = None,
-    convert: Callable[[np.ndarray], Any] | None = None,
+    convert: Callable[[str, np.ndarray], Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """``(tensors, collections, all names)`` of a checkpoint.
 
-    ``tensors`` holds those in ``names`` (all when None) passed through ``convert``;
+    ``tensors`` holds those in ``names`` (all when None) passed through
+    ``convert(name, array)``;
     ``collections`` maps names to ``"params"``/``"state"`` (empty when the checkpoint
     does not say: TF1's). Only the tensors asked for are read.
     """
@@ -94,8 +97,32 @@ def read_tensors(
         available = sorted(name for name, _ in tf_checkpoint.list_variables(where))
         loaded = tf_checkpoint.load_checkpoint(where, sorted(set(available) & set(names)))
     if convert is not None:
-        loaded = {name: convert(value) for name, value in loaded.items()}
+        loaded = {name: convert(name, value) for name, value in loaded.items()}
     return loaded, {}, available
+
+
+def to_jax(name: str, array: np.ndarray) -> jax.Array:
+    """Tensor ``name`` as a jax array (on CPU an aligned buffer is adopted without a copy).
+
+    With JAX's 64-bit types off, a 64-bit tensor becomes the 32-bit type JAX stores: its
+    values must fit (API decision 14) -- never a silent wrap or overflow.
+    """
+    dtype = np.dtype(jax.dtypes.canonicalize_dtype(array.dtype))
+    if dtype == array.dtype:
+        return jax.device_put(array)
+    real = np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+    values = array[np.isfinite(array)] if np.issubdtype(dtype, np.floating) else array
+    if real and values.size:
+        info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else np.finfo(dtype)
+        low, high = values.min(), values.max()
+        if low < info.min or high > info.max:
+            raise CheckpointError(
+                f"Tensor {name!r} holds {array.dtype.name} values from {low} to {high}, which "
+                f"do not fit the {dtype.name} JAX stores while its 64-bit types are off. Fix: "
+                "jax.config.update('jax_enable_x64', True) before restoring, or read the "
+                "tensor with js.train.load_checkpoint and convert it deliberately."
+            )
+    return jnp.asarray(array, dtype=dtype)
 
 
 def load_checkpoint(

@@ -42,7 +42,13 @@ from jax.experimental import multihost_utils
 from jaxscope.errors import did_you_mean, format_shape
 from jaxscope.train import _safetensors
 from jaxscope.train.errors import CheckpointError
-from jaxscope.train.reader import COLLECTIONS, COLLECTIONS_KEY, EXTENSION, read_tensors
+from jaxscope.train.reader import (
+    COLLECTIONS,
+    COLLECTIONS_KEY,
+    EXTENSION,
+    read_tensors,
+    to_jax,
+)
 from jaxscope.train.state import checkpoint_exists, write_checkpoint_state
 
 __all__ = ["Saver"]
@@ -342,7 +348,7 @@ class Saver:
             wanted: set[str] | None = set(self._names)
         else:
             wanted = set(flat) if variables is not None else None
-        tensors, collections, all_names = read_tensors(save_path, wanted, _to_device)
+        tensors, collections, all_names = read_tensors(save_path, wanted, to_jax)
         if self._names is not None:
             mapping = dict(self._names)
         elif variables is not None:
@@ -402,14 +408,6 @@ def _whole_on_host(value: Any) -> np.ndarray:
     if value.is_fully_replicated:
         return np.asarray(value.addressable_data(0))
     return np.asarray(multihost_utils.process_allgather(value, tiled=True))
-
-
-def _to_device(array: np.ndarray) -> jax.Array:
-    """A jax array of ``array``; on CPU an aligned buffer is adopted without a copy."""
-    dtype = jax.dtypes.canonicalize_dtype(array.dtype)
-    if dtype == array.dtype:
-        return jax.device_put(array)
-    return jnp.asarray(array, dtype=dtype)  # e.g. int64 without x64
 
 
 def _shardings_of(flat: Mapping[str, tuple[str, Any]], mapping: Mapping[str, str]

@@ -6,12 +6,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from jaxscope.errors import did_you_mean
 from jaxscope.train.errors import CheckpointNotFoundError
-from jaxscope.train.reader import read_tensors
+from jaxscope.train.reader import read_tensors, to_jax
 from jaxscope.train.state import latest_checkpoint
 from jaxscope.values import canonical_dtype
 
@@ -95,5 +94,5 @@ def init_from_checkpoint(
                 f"Dtype of variable {name} ({canonical_dtype(current.dtype).name}) doesn't "
                 f"match tensor {tensor_name} ({value.dtype.name}) from the checkpoint."
             )
-        out[where[name]][name] = jnp.asarray(value, dtype=canonical_dtype(value.dtype))
+        out[where[name]][name] = to_jax(tensor_name, value)
     return {**variables, **out}

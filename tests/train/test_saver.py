@@ -698,3 +698,27 @@ def test_a_failed_save_changes_nothing(tmp_path, monkeypatch):
 def test_max_to_keep_must_be_a_count(max_to_keep):
     with pytest.raises(ValueError, match="max_to_keep must be a count >= 0, or None"):
         Saver(max_to_keep=max_to_keep)
+
+
+@pytest.mark.parametrize("value", [3_000_000_000, 2**40 + 5, -(2**31) - 1])
+def test_a_64_bit_integer_that_does_not_fit_is_an_error_not_a_wrap(tmp_path, value):
+    """With JAX's 64-bit types off, int64 is stored as int32: a value that does not fit
+    used to come back wrapped (3_000_000_000 -> -1294967296)."""
+    import jaxscope as js
+    from jaxscope.train import _safetensors
+
+    prefix = str(tmp_path / "model")
+    metadata = {"format": "jaxscope", "jaxscope_collections": '{"big": "state", "ok": "state"}'}
+    _safetensors.write(prefix + ".safetensors",
+                       {"big": np.array([value, 1], np.int64), "ok": np.array([7], np.int64)},
+                       metadata)
+    with pytest.raises(CheckpointError, match=r"Tensor 'big' holds int64 values from .*, which "
+                                              r"do not fit the int32 .*jax_enable_x64"):
+        Saver().restore(prefix)
+    with pytest.raises(CheckpointError, match="Tensor 'big' holds int64 values"):
+        js.train.init_from_checkpoint(
+            prefix, {"big": "big"}, {"params": {}, "state": {"big": jnp.zeros(2, jnp.int32)}})
+    # Values that fit restore exactly; the raw reader shows the true values.
+    restored = Saver(["ok"]).restore(prefix)
+    assert restored["state"]["ok"].tolist() == [7] and restored["state"]["ok"].dtype == jnp.int32
+    assert js.train.load_checkpoint(prefix)["big"].tolist() == [value, 1]
