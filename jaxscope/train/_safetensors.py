@@ -126,6 +126,12 @@ def write(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, s
     """Write ``tensors`` and ``metadata`` to ``path`` atomically, with checksums."""
     arrays: dict[str, np.ndarray] = {}
     for name, value in tensors.items():
+        if name == "__metadata__":  # the format's own header key: the file could not be read
+            raise CheckpointError(
+                "Cannot save a tensor named '__metadata__': safetensors reserves that name for "
+                "the file's metadata. Rename the variable (or map it to another checkpoint "
+                "name with Saver(var_list={'new_name': '__metadata__'}))."
+            )
         array = np.asarray(value)
         if array.dtype not in _CODES and array.dtype.newbyteorder("=") in _CODES:
             array = array.astype(array.dtype.newbyteorder("="))

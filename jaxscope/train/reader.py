@@ -134,7 +134,8 @@ def load_checkpoint(
     its pages shared with the kernel's page cache, each checksum verified on the way.
     A TF1 checkpoint is read as `jaxscope.train.tf_checkpoint.load_checkpoint` does
     (partitioned variables reassembled, CRC-32C verified; ``allow_strings`` returns
-    string tensors as ``bytes`` objects). Raises ``KeyError`` for a name not held.
+    string tensors as ``bytes`` objects). ``names`` is a list of names (or one name).
+    Raises ``KeyError`` for a name not held.
 
     Example:
       >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
@@ -147,6 +148,8 @@ def load_checkpoint(
       >>> list(js.train.load_checkpoint(folder, names=["dense/bias"]))
       ['dense/bias']
     """
+    if isinstance(names, (str, bytes)):  # not a list of one-letter names
+        names = [names.decode() if isinstance(names, bytes) else names]
     kind, where = _locate(path)
     if kind == "tf1":
         return tf_checkpoint.load_checkpoint(where, names, allow_strings=allow_strings)

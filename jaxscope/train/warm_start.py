@@ -73,6 +73,13 @@ def init_from_checkpoint(
         if latest is None:
             raise CheckpointNotFoundError(f"No checkpoint found in directory {prefix}.")
         prefix = latest
+    if not all(isinstance(variables.get(part), Mapping) for part in ("params", "state")):
+        raise TypeError(
+            "init_from_checkpoint warm-starts the variables init returned: {'params': {name: "
+            "array}, 'state': {name: array}}; got a mapping with keys "
+            f"{sorted(map(str, variables))[:5]}. For a flat {{name: array}} dict, pass "
+            "{'params': flat, 'state': {}}."
+        )
     where = {name: part for part in ("params", "state") for name in variables[part]}
     pairs = _pairs(assignment_map, list(where))
     tensors, _, available = read_tensors(prefix, set(pairs.values()))

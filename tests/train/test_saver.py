@@ -722,3 +722,31 @@ def test_a_64_bit_integer_that_does_not_fit_is_an_error_not_a_wrap(tmp_path, val
     restored = Saver(["ok"]).restore(prefix)
     assert restored["state"]["ok"].tolist() == [7] and restored["state"]["ok"].dtype == jnp.int32
     assert js.train.load_checkpoint(prefix)["big"].tolist() == [value, 1]
+
+
+def test_the_reserved_name_metadata_is_refused_when_saving(tmp_path):
+    variables = {"params": {"__metadata__": jnp.ones(2)}, "state": {}}
+    with pytest.raises(CheckpointError, match="Cannot save a tensor named '__metadata__'"):
+        Saver().save(variables, str(tmp_path / "m"))
+    assert os.listdir(tmp_path) == []  # nothing written
+    path = Saver({"renamed": "__metadata__"}).save(variables, str(tmp_path / "m"))
+    assert Saver({"renamed": "__metadata__"}).restore(path, variables)["params"][
+        "__metadata__"].tolist() == [1.0, 1.0]
+
+
+def test_load_checkpoint_takes_one_name_as_a_string(tmp_path):
+    import jaxscope as js
+
+    variables = {"params": {"dense/bias": jnp.ones(2), "dense/kernel": jnp.ones([2, 2])},
+                 "state": {}}
+    path = Saver().save(variables, str(tmp_path / "m"))
+    assert list(js.train.load_checkpoint(path, names="dense/bias")) == ["dense/bias"]
+
+
+def test_init_from_checkpoint_explains_a_flat_dict(tmp_path):
+    import jaxscope as js
+
+    variables = {"params": {"w": jnp.ones(2)}, "state": {}}
+    path = Saver().save(variables, str(tmp_path / "m"))
+    with pytest.raises(TypeError, match=r"pass \{'params': flat, 'state': \{\}\}"):
+        js.train.init_from_checkpoint(path, {"w": "w"}, {"w": jnp.zeros(2)})
