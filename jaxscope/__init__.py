@@ -29,6 +29,7 @@ from jaxscope.collections import (
 )
 from jaxscope.errors import (
     ApplyVariablesError,
+    JaxscopeError,
     MissingRngError,
     NotInTransformError,
     RawTransformError,
@@ -84,6 +85,7 @@ __all__ = [
     "ApplyVariablesError",
     "Aux",
     "GraphKeys",
+    "JaxscopeError",
     "MissingRngError",
     "NotInTransformError",
     "RawTransformError",

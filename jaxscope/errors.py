@@ -11,7 +11,23 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 
-class NotInTransformError(RuntimeError):
+class JaxscopeError(Exception):
+    """Base of every error jaxscope raises on purpose.
+
+    Each subclass also subclasses the builtin TF raises for the same mistake
+    (``ValueError``, ``RuntimeError``...), so ``except ValueError`` keeps working.
+
+    Example:
+      >>> import jaxscope as js
+      >>> try:
+      ...     js.get_variable("w", [1])  # outside js.transform
+      ... except js.JaxscopeError as error:
+      ...     print(type(error).__name__, isinstance(error, RuntimeError))
+      NotInTransformError True
+    """
+
+
+class NotInTransformError(JaxscopeError, RuntimeError):
     """A scope-dependent function was called outside `js.transform`."""
 
     def __init__(self, what: str):
@@ -22,35 +38,35 @@ class NotInTransformError(RuntimeError):
         )
 
 
-class VariableExistsError(ValueError):
+class VariableExistsError(JaxscopeError, ValueError):
     """`get_variable` would create a variable that this trace already created."""
 
 
-class VariableMissingError(ValueError):
+class VariableMissingError(JaxscopeError, ValueError):
     """`get_variable` in a reusing scope asked for a variable that was never created."""
 
 
-class VariableShapeError(ValueError):
+class VariableShapeError(JaxscopeError, ValueError):
     """A shared variable was requested with another shape."""
 
 
-class VariableDtypeError(ValueError):
+class VariableDtypeError(JaxscopeError, ValueError):
     """A shared variable was requested with another dtype."""
 
 
-class ApplyVariablesError(ValueError):
+class ApplyVariablesError(JaxscopeError, ValueError):
     """`apply` (or `merge`) was given variables that do not match what the code asks for."""
 
 
-class MissingRngError(ValueError):
+class MissingRngError(JaxscopeError, ValueError):
     """`next_rng_key` or a random initializer needs an rng that was not given."""
 
 
-class RawTransformError(ValueError):
+class RawTransformError(JaxscopeError, ValueError):
     """A variable was created inside a raw JAX transform during `init`."""
 
 
-class ScopeLifetimeError(RuntimeError):
+class ScopeLifetimeError(JaxscopeError, RuntimeError):
     """A `VariableScope` was used outside the trace that made it."""
 
 

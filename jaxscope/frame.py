@@ -217,7 +217,10 @@ def current_frame(what: str) -> Frame:
     frames = _FRAMES.get()
     if not frames:
         raise NotInTransformError(what)
-    return frames[-1]
+    frame = frames[-1]
+    if not frame.alive:  # a contextvars context copied inside a trace, run after it ended
+        frame.check_alive(what)
+    return frame
 
 
 def maybe_current_frame() -> Frame | None:

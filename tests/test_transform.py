@@ -391,3 +391,31 @@ def test_apply_output_hlo_carries_scope_op_names():
     text = jax.jit(lambda v, x: m.apply(v, x)[0]).lower(variables, jnp.ones(1)).as_text(
         debug_info=True)
     assert "foo/bar/add" in text and "foo/bar/mul" in text
+
+
+def test_a_context_copied_in_a_trace_and_run_after_it_raises():
+    """A contextvars context copied inside init still holds the trace's frame after init
+    returned: using it must raise, not record a variable nowhere."""
+    import contextvars
+
+    copied = []
+
+    def model():
+        copied.append(contextvars.copy_context())
+        return js.get_variable("w", [1])
+
+    js.transform(model).init(0)
+    with pytest.raises(js.ScopeLifetimeError, match="has already returned"):
+        copied[0].run(lambda: js.get_variable("v", [1]))
+
+
+def test_every_error_class_has_one_base_and_keeps_its_builtin():
+    for error in (js.NotInTransformError, js.VariableExistsError, js.VariableMissingError,
+                  js.VariableShapeError, js.VariableDtypeError, js.ApplyVariablesError,
+                  js.MissingRngError, js.RawTransformError, js.ScopeLifetimeError,
+                  js.train.CheckpointError):
+        assert issubclass(error, js.JaxscopeError)
+    assert issubclass(js.VariableExistsError, ValueError)
+    assert issubclass(js.NotInTransformError, RuntimeError)
+    with pytest.raises(js.JaxscopeError, match="already exists"):
+        js.transform(lambda: [js.get_variable("w", [1]) for _ in range(2)]).init(0)

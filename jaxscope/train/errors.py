@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from jaxscope.errors import JaxscopeError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(JaxscopeError, ValueError):
     """A checkpoint cannot be saved or restored (missing folder, name, shape or dtype)."""
 
 

@@ -38,6 +38,7 @@ from typing import Union
 
 import numpy as np
 
+from jaxscope.errors import JaxscopeError
 from jaxscope.train._crc32c import crc32c, unmask
 from jaxscope.train.errors import (
     CheckpointError,
@@ -84,7 +85,7 @@ class TFCheckpointNotFoundError(CheckpointNotFoundError):
     """A checkpoint file (``.index``, a data shard or ``checkpoint``) is missing."""
 
 
-class TFCheckpointStringError(TypeError):
+class TFCheckpointStringError(JaxscopeError, TypeError):
     """A string tensor was requested: JAX arrays cannot hold strings."""
 
 
