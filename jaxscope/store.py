@@ -36,7 +36,7 @@ from jaxscope.frame import (
 )
 from jaxscope.getters import Request, run_creators
 from jaxscope.losses import record_loss
-from jaxscope.naming import stable_hash, unique_name
+from jaxscope.naming import join, stable_hash, unique_name
 from jaxscope.scope import NameScope
 from jaxscope.spec import (
     VariableAggregation,
@@ -331,6 +331,15 @@ def materialize(
     return value
 
 
+def variable_collections(collections: Sequence[str] | None, trainable: bool) -> list[str]:
+    """TF1's collections of a new variable: ``GLOBAL_VARIABLES`` unless given, plus
+    ``TRAINABLE_VARIABLES`` when it is trainable."""
+    out = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
+    if trainable and GraphKeys.TRAINABLE_VARIABLES not in out:
+        out.append(GraphKeys.TRAINABLE_VARIABLES)
+    return out
+
+
 class Creation(NamedTuple):
     """A variable about to be made, as TF1's variable creators receive it (`create`)."""
 
@@ -399,9 +408,7 @@ def _as_asked(frame: Frame, new: Creation, offered: Any, given: dict[str, Any]) 
     elif asked_dtype is not None and canonical_dtype(asked_dtype) != dtype:
         dtype, original = canonical_dtype(asked_dtype), make_value
         make_value = lambda key: as_value(original(key), dtype)  # noqa: E731
-    collections = list(given.get("collections") or [GraphKeys.GLOBAL_VARIABLES])
-    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
-        collections.append(GraphKeys.TRAINABLE_VARIABLES)
+    collections = variable_collections(given.get("collections"), trainable)
     return new._replace(
         name=name, make_value=make_value, shape=shape, dtype=dtype, trainable=trainable,
         collections=collections, constraint=given.get("constraint"),
@@ -430,7 +437,7 @@ def _default_create(
     if name.endswith("/"):  # TF: a name scope ending in "/" is absolute, taken as it is
         key = name[:-1]
     else:
-        key = unique_name(frame.names_in_use, f"{prefix}/{name}" if prefix else name)
+        key = unique_name(frame.names_in_use, join(prefix, name))
     if store_name is not None:
         frame.store[store_name] = key
     return materialize(
@@ -572,9 +579,7 @@ def store_get(
     partitions = _partitions(name, shape, dtype, partitioner)
     if partitions is not None:
         frame.partitioned.add(name)
-    collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
-    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
-        collections.append(GraphKeys.TRAINABLE_VARIABLES)
+    collections = variable_collections(collections, trainable)
     return create(  # Creation's fields
         frame, name, "", make_value, shape, dtype, trainable, collections, name, partitioner,
         partitions, recorded_init, regularizer, constraint, caching_device, validate_shape,

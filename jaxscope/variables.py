@@ -26,7 +26,13 @@ from jaxscope.spec import (
     VariableSynchronization,
     validate_synchronization_aggregation_trainable,
 )
-from jaxscope.store import abstract_initial_value, create, store_get, true_getter
+from jaxscope.store import (
+    abstract_initial_value,
+    create,
+    store_get,
+    true_getter,
+    variable_collections,
+)
 from jaxscope.values import as_value, canonical_dtype, value_dtype
 
 
@@ -216,9 +222,7 @@ def Variable(  # noqa: N802 - TF's name
 
         def make_value(key: str) -> Any:
             return as_value(value_fn(), dtype)
-    collections = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
-    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
-        collections.append(GraphKeys.TRAINABLE_VARIABLES)
+    collections = variable_collections(collections, trainable)
     return create(  # Creation's fields
         frame, name, frame.name_stack, make_value, shape, var_dtype, trainable, collections,
         None, None, None, None, None, constraint, caching_device, validate_shape, use_resource,
