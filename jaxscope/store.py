@@ -434,10 +434,9 @@ def _default_create(
     decision 4), and that is the name TF1's checkpoints store.
     """
     name = name or "Variable"
-    if name.endswith("/"):  # TF: a name scope ending in "/" is absolute, taken as it is
-        key = name[:-1]
-    else:
-        key = unique_name(frame.names_in_use, join(prefix, name))
+    # TF: a name scope ending in "/" is absolute, taken as it is; others are made unique.
+    absolute = name.endswith("/")
+    key = name[:-1] if absolute else unique_name(frame.names_in_use, join(prefix, name))
     if store_name is not None:
         frame.store[store_name] = key
     return materialize(
