@@ -3,9 +3,39 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from typing import BinaryIO
+
+_SUFFIX = ".tmp"
+_RANDOM = "[a-z0-9_]{8}"  # what tempfile.mkstemp puts between prefix and suffix
+
+
+def remove_stale_temps(folder: str, target: str, before: float) -> list[str]:
+    """Remove the temp files `atomic_write` left in ``folder`` for files whose names
+    match the regular expression ``target``, last written before ``before`` (a time):
+    leftovers of writes that were killed. Returns the names removed.
+
+    >>> import os, tempfile, time
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in (".m-1.safetensors.ab12_x9z.tmp", ".other.ab12_x9z.tmp", "m-1.safetensors"):
+    ...     open(os.path.join(folder, name), "w").close()
+    >>> remove_stale_temps(folder, r"m-\\d+\\.safetensors", time.time() + 1)
+    ['.m-1.safetensors.ab12_x9z.tmp']
+    """
+    pattern = re.compile(rf"\.(?:{target})\.{_RANDOM}{re.escape(_SUFFIX)}")
+    removed = []
+    for entry in os.scandir(folder):
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:  # gone already, or not ours to remove
+            pass
+    return sorted(removed)
 
 
 def fsync_dir(folder: str) -> None:
@@ -35,7 +65,8 @@ def atomic_write(path: str, write: Callable[[BinaryIO], object]) -> None:
     b'step: 1\\n'
     """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    prefix = "." + os.path.basename(path) + "."
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

@@ -6,14 +6,17 @@ bytes back to back. jaxscope adds two checksums to the metadata: the CRC-32 of e
 tensor, and the CRC-32 of the header itself, so a flipped byte anywhere is caught.
 Files written by the ``safetensors`` library (no checksums) are read too.
 
-Three ways in, each doing the least work for its job:
+Two ways in, each doing the least work for its job:
 
 * `write` streams the tensors to disk while a worker thread computes their CRC-32s
   (both release the GIL); the header, whose width was reserved, is filled in last.
 * `read` reads each wanted tensor straight into a fresh 64-byte-aligned buffer (JAX's
   CPU client adopts such a buffer without a copy), checking the previous tensor's CRC
   on a worker thread while the next one is read. Other tensors are not read at all.
-* `read_mapped` memory-maps the file and returns read-only numpy views, verified.
+  The buffers are private: what was verified cannot change when the file does.
+
+The header is untrusted: every field is type-checked and every shape checked against
+the bytes the file holds (`jaxscope.train._bounds`) before a buffer is allocated.
 
 >>> import os, tempfile, numpy as np
 >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
@@ -38,9 +41,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxscope.train._atomic import atomic_write
-from jaxscope.train.errors import CheckpointError, CorruptCheckpointError
+from jaxscope.train._bounds import checked_shape, file_size, open_regular
+from jaxscope.train.errors import CheckpointError, CheckpointNotFoundError, CorruptCheckpointError
 
-__all__ = ["DTYPES", "read", "read_layout", "read_mapped", "write"]
+__all__ = ["DTYPES", "read", "read_layout", "write"]
 
 CRC_KEY = "jaxscope.crc32"
 HEADER_CRC_KEY = "jaxscope.header_crc32"
@@ -187,7 +191,7 @@ def _read_layout(f: BinaryIO, path: str) -> _Layout:
     def corrupt(why: str) -> CorruptCheckpointError:
         return _corrupt(path, why)
 
-    size = os.fstat(f.fileno()).st_size
+    size = file_size(f)
     if size < 8:
         raise corrupt(f"only {size} bytes, shorter than the 8-byte header length")
     n = int.from_bytes(f.read(8), "little")
@@ -203,19 +207,7 @@ def _read_layout(f: BinaryIO, path: str) -> _Layout:
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise corrupt("__metadata__ is not a map of strings")
     start, body = 8 + n, size - 8 - n
-    spans: list[_Span] = []
-    for name, entry in header.items():
-        try:
-            dtype = DTYPES[entry["dtype"]]
-            shape = tuple(int(d) for d in entry["shape"])
-            begin, end = (int(o) for o in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise corrupt(f"bad header entry for tensor {name!r}: {entry!r}") from None
-        if any(d < 0 for d in shape) or end - begin != math.prod(shape) * dtype.itemsize:
-            raise corrupt(f"tensor {name!r}: offsets {begin}..{end} do not fit shape {shape}")
-        if begin < 0 or end > body:
-            raise corrupt(f"tensor {name!r} ends at byte {end}, past the data's {body} bytes")
-        spans.append(_Span(name, dtype, shape, start + begin, start + end))
+    spans = [_span(name, entry, start, body, path) for name, entry in header.items()]
     spans.sort(key=lambda span: span.begin)
     position = start
     for span in spans:
@@ -238,15 +230,46 @@ def _read_layout(f: BinaryIO, path: str) -> _Layout:
             crcs = json.loads(metadata[CRC_KEY])
         except ValueError:
             raise corrupt("the checksum table does not parse") from None
+        if not isinstance(crcs, dict) or not all(type(c) is int for c in crcs.values()):
+            raise corrupt(f"the {CRC_KEY} entry is not a map of tensor names to checksums")
     return _Layout(metadata, spans, list(header), crcs)
+
+
+def _span(name: str, entry: Any, start: int, body: int, path: str) -> _Span:
+    """One header entry, every field checked: a dtype code, two integer offsets inside
+    the data, a shape of non-negative integers whose bytes are exactly the offsets'."""
+
+    def corrupt(why: str) -> CorruptCheckpointError:
+        return _corrupt(path, f"tensor {name!r}: {why}")
+
+    if not isinstance(entry, dict):
+        raise corrupt(f"the header entry is {entry!r}, not an object")
+    code, offsets = entry.get("dtype"), entry.get("data_offsets")
+    if not isinstance(code, str) or code not in DTYPES:
+        raise corrupt(f"dtype is {code!r}, not one of {', '.join(DTYPES)}")
+    if (not isinstance(offsets, list) or len(offsets) != 2
+            or not all(type(o) is int for o in offsets)):
+        raise corrupt(f"data_offsets is {offsets!r}, not two integers")
+    begin, end = offsets
+    if not 0 <= begin <= end <= body:
+        raise corrupt(f"data_offsets {begin}..{end} are not inside the data's {body} bytes")
+    dtype = DTYPES[code]
+    shape = checked_shape(entry.get("shape"), dtype.itemsize, end - begin, corrupt)
+    if end - begin != math.prod(shape) * dtype.itemsize:
+        raise corrupt(f"data_offsets {begin}..{end} do not fit shape {list(shape)} of {code}")
+    return _Span(name, dtype, shape, start + begin, start + end)
 
 
 def read_layout(path: str) -> list[tuple[str, np.dtype, tuple[int, ...]]]:
     """``[(name, dtype, shape)]`` of the tensors, in header order; only the header is read."""
-    with open(path, "rb") as f:
+    with _open(path) as f:
         layout = _read_layout(f, path)
     by_name = {span.name: span for span in layout.spans}
     return [(name, by_name[name].dtype, by_name[name].shape) for name in layout.names]
+
+
+def _open(path: str) -> BinaryIO:
+    return open_regular(path, "Checkpoint file", CheckpointNotFoundError)
 
 
 def _check(layout: _Layout, span: _Span, crc: int | None, path: str) -> None:
@@ -274,7 +297,7 @@ def read(
     (e.g. to a device array) sees it; a restore holds the restored arrays and no copy.
     """
     tensors: dict[str, Any] = {}
-    with open(path, "rb", buffering=0) as f:
+    with _open(path) as f:
         layout = _read_layout(f, path)
         fd = f.fileno()
 
@@ -300,22 +323,3 @@ def read(
                 finish(*previous)
     return _in_header_order(layout, tensors), layout.metadata, layout.names
 
-
-def read_mapped(
-    path: str, names: Collection[str] | None = None
-) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
-    """Like `read`, but the tensors are read-only views of the memory-mapped file.
-
-    Nothing is copied; the pages are the kernel's page cache, shared and reclaimable.
-    Each returned tensor's checksum is verified once, here.
-    """
-    with open(path, "rb") as f:
-        layout = _read_layout(f, path)
-        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    data = np.frombuffer(mapped, np.uint8)
-    tensors: dict[str, np.ndarray] = {}
-    for span in _wanted(layout, names):
-        raw = data[span.begin:span.end]
-        _check(layout, span, zlib.crc32(raw), path)
-        tensors[span.name] = raw.view(span.dtype).reshape(span.shape)
-    return _in_header_order(layout, tensors), layout.metadata, layout.names

@@ -2,7 +2,8 @@
 
 A *prefix* names a checkpoint as TF1 does (``dir/model.ckpt-100``): jaxscope's file is
 ``prefix.safetensors``, TF1's are ``prefix.index`` and ``prefix.data-*``. A directory
-means the latest checkpoint its ``checkpoint`` state file names.
+always means the latest checkpoint its ``checkpoint`` state file names (TF1's rule),
+even when a file ``directory.safetensors`` lies beside it.
 
 >>> import os, tempfile, jax.numpy as jnp
 >>> from jaxscope.train import Saver, list_variables, load_checkpoint
@@ -41,7 +42,7 @@ PathLike = str | os.PathLike[str]
 def _locate(path: PathLike) -> tuple[str, str]:
     """``(kind, where)``: ("safetensors", file) or ("tf1", prefix); raises when neither."""
     path = os.fspath(path)
-    if os.path.isdir(path) and not os.path.exists(path + EXTENSION):
+    if os.path.isdir(path):
         latest = latest_checkpoint(path)
         if latest is None:
             raise CheckpointNotFoundError(
@@ -130,12 +131,11 @@ def load_checkpoint(
 ) -> dict[str, np.ndarray]:
     """``{name: numpy array}`` of a jaxscope or TF1 checkpoint (prefix, file or directory).
 
-    A jaxscope checkpoint is memory-mapped: the arrays are read-only views of the file,
-    its pages shared with the kernel's page cache, each checksum verified on the way.
-    A TF1 checkpoint is read as `jaxscope.train.tf_checkpoint.load_checkpoint` does
-    (partitioned variables reassembled, CRC-32C verified; ``allow_strings`` returns
-    string tensors as ``bytes`` objects). ``names`` is a list of names (or one name).
-    Raises ``KeyError`` for a name not held.
+    Each array is a private copy of the verified bytes (checksums checked on the way):
+    replacing or truncating the file afterwards cannot change it. A TF1 checkpoint is
+    read as `jaxscope.train.tf_checkpoint.load_checkpoint` does (partitioned variables
+    reassembled, CRC-32C verified; ``allow_strings`` returns string tensors as ``bytes``
+    objects). ``names`` is a list of names (or one name). Raises ``KeyError`` for a name not held.
 
     Example:
       >>> import os, tempfile, jax.numpy as jnp, jaxscope as js
@@ -154,7 +154,7 @@ def load_checkpoint(
     if kind == "tf1":
         return tf_checkpoint.load_checkpoint(where, names, allow_strings=allow_strings)
     wanted = None if names is None else list(names)
-    tensors, _, _ = _safetensors.read_mapped(where, wanted)
+    tensors, _, _ = _safetensors.read(where, wanted)
     for name in wanted or ():
         if name not in tensors:
             raise KeyError(f"tensor {name!r} not found in checkpoint {where!r}")

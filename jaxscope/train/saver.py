@@ -8,7 +8,7 @@ the checkpoints in TF1's format, so `get_checkpoint_state` reads TF1's folders t
 
 Every file is written atomically (temp file in the same folder, fsync, `os.replace`,
 fsync of the folder): a crash or a kill mid-save leaves the previous checkpoint and
-state file whole.
+state file whole, and the next save removes the killed save's temp file.
 
 >>> import os, tempfile
 >>> import jax.numpy as jnp
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -41,6 +42,7 @@ from jax.experimental import multihost_utils
 
 from jaxscope.errors import did_you_mean, format_shape
 from jaxscope.train import _safetensors
+from jaxscope.train._atomic import remove_stale_temps
 from jaxscope.train.errors import CheckpointError
 from jaxscope.train.reader import (
     COLLECTIONS,
@@ -49,7 +51,7 @@ from jaxscope.train.reader import (
     read_tensors,
     to_jax,
 )
-from jaxscope.train.state import checkpoint_exists, write_checkpoint_state
+from jaxscope.train.state import STATE_FILENAME, checkpoint_exists, write_checkpoint_state
 
 __all__ = ["Saver"]
 
@@ -248,6 +250,12 @@ class Saver:
             prefix = f"{save_path}-{step}"
         else:
             prefix = save_path
+        if os.path.isdir(prefix):  # restoring it would mean the folder's latest checkpoint
+            raise CheckpointError(
+                f"Cannot save to {prefix}: it is a directory, and a directory given to "
+                "restore or load_checkpoint means its latest checkpoint. Save under a prefix "
+                f"inside it, e.g. {os.path.join(prefix, 'model.ckpt')}."
+            )
         flat = _flatten(variables)
         tensors: dict[str, np.ndarray] = {}
         collections: dict[str, str] = {}
@@ -286,6 +294,9 @@ class Saver:
                         os.remove(path + ext)
                     except FileNotFoundError:
                         pass
+            # temp files of this saver's earlier saves that were killed mid-write
+            ours = re.escape(os.path.basename(save_path)) + r"(?:--?\d+)?" + re.escape(EXTENSION)
+            remove_stale_temps(folder, rf"{ours}|{STATE_FILENAME}", before=now)
         if jax.process_count() > 1:  # every process returns once the checkpoint is on disk
             multihost_utils.sync_global_devices(f"jaxscope.train.Saver.save {prefix}")
         return prefix

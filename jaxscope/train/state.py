@@ -27,7 +27,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from jaxscope.train._atomic import atomic_write
-from jaxscope.train.errors import CorruptCheckpointError
+from jaxscope.train._bounds import MAX_STATE_FILE, open_regular
+from jaxscope.train.errors import CheckpointNotFoundError, CorruptCheckpointError
 
 __all__ = [
     "STATE_FILENAME",
@@ -120,7 +121,13 @@ def _unquote(literal: str, where: str) -> str:
             i = j
         else:
             raise CorruptCheckpointError(f"{where}: unknown escape \\{ch} in {literal!r}")
-    return out.decode("utf-8", errors="surrogateescape")
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CorruptCheckpointError(
+            f"{where}: {literal!r} escapes bytes that are not UTF-8; checkpoint state "
+            "files hold UTF-8 paths, as TensorFlow's protobuf text format requires."
+        ) from None
 
 
 # --------------------------------------------------------------------------- the file
@@ -130,11 +137,21 @@ def read_state_file(directory: str, filename: str = STATE_FILENAME
                     ) -> tuple[str | None, list[str]] | None:
     """``(model_checkpoint_path or None, all_model_checkpoint_paths)``; None without a file."""
     path = os.path.join(directory, filename)
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            text = f.read()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None
+    with open_regular(path, "Checkpoint state file", CheckpointNotFoundError) as f:
+        raw = f.read(MAX_STATE_FILE + 1)
+    if len(raw) > MAX_STATE_FILE:
+        raise CorruptCheckpointError(
+            f"Checkpoint state file {path} is over {MAX_STATE_FILE} bytes; a state file lists "
+            "a few paths. Delete or rewrite it (Saver.save writes a new one)."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CorruptCheckpointError(
+            f"Checkpoint state file {path} is not UTF-8 text (byte {e.start}): {e.reason}."
+        ) from None
 
     def resolve(p: str) -> str:
         return p if os.path.isabs(p) else os.path.join(directory, p)
@@ -153,9 +170,9 @@ def read_state_file(directory: str, filename: str = STATE_FILENAME
             )
         field, value = field.strip(), value.strip()
         if field == "model_checkpoint_path":
-            latest = resolve(_unquote(value, f"{path}:{number}"))
+            latest = resolve(_unquote(value, f"{path}:{number} {field}"))
         elif field == "all_model_checkpoint_paths":
-            all_paths.append(resolve(_unquote(value, f"{path}:{number}")))
+            all_paths.append(resolve(_unquote(value, f"{path}:{number} {field}")))
     return latest, all_paths
 
 

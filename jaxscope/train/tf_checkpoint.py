@@ -31,14 +31,16 @@ Example (doctest skipped: it needs a checkpoint on disk)::
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Union
+from typing import BinaryIO, Union
 
 import numpy as np
 
 from jaxscope.errors import JaxscopeError
+from jaxscope.train._bounds import checked_shape, file_size, open_regular, read_exactly
 from jaxscope.train._crc32c import crc32c, unmask
 from jaxscope.train.errors import (
     CheckpointError,
@@ -214,11 +216,8 @@ def _block_entries(block: bytes, path: str, kind: str) -> list[tuple[bytes, byte
 
 def _read_table(path: str) -> list[tuple[bytes, bytes]]:
     """All ``(key, value)`` pairs of a LevelDB-style table file, in key order."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise TFCheckpointNotFoundError(f"TF checkpoint index file not found: {path}") from None
+    with open_regular(path, "TF checkpoint index file", TFCheckpointNotFoundError) as f:
+        data = f.read()  # a regular file: its size bounds the read
     if len(data) < _FOOTER_LEN:
         raise TFCheckpointCorruptError(
             f"{path}: file is {len(data)} bytes, shorter than the 48-byte table footer; "
@@ -295,9 +294,8 @@ def _parse_slice(buf: bytes, what: str) -> list[tuple[int, int | None]]:
                     start = _signed64(evalue)  # type: ignore[arg-type]
                 elif enum_ == 2 and ewire == 0:
                     length = _signed64(evalue)  # type: ignore[arg-type]
-            if length is not None and length < 0:
-                length = None
-            extents.append((start, length))
+            # a whole dimension has no length (and starts at 0, as TF reads it)
+            extents.append((0, None) if length is None else (start, length))
     return extents
 
 
@@ -437,7 +435,7 @@ class _Bundle:
                 continue
             name = key.decode("utf-8", errors="surrogateescape")
             self.entries[name] = _parse_entry(name, value, self.index_path)
-        self._data: dict[int, bytes] = {}
+        self._files: dict[int, BinaryIO] = {}
 
     def _check_version(self, buf: bytes, what: str) -> None:
         min_consumer, bad = 0, []
@@ -455,49 +453,72 @@ class _Bundle:
     def data_path(self, shard: int) -> str:
         return f"{self.prefix}.data-{shard:05d}-of-{self.num_shards:05d}"
 
-    def shard(self, shard: int, tensor: str) -> bytes:
-        if shard not in self._data:
+    def __enter__(self) -> _Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for f in self._files.values():
+            f.close()
+
+    def shard(self, shard: int, tensor: str) -> BinaryIO:
+        """The open data shard ``shard`` (a regular file), opened once."""
+        if shard not in self._files:
             if not 0 <= shard < self.num_shards:
                 raise TFCheckpointCorruptError(
                     f"{self.index_path}: tensor {tensor!r} names data shard {shard}, but the "
                     f"checkpoint has {self.num_shards} shard(s)"
                 )
-            path = self.data_path(shard)
-            try:
-                with open(path, "rb") as f:
-                    self._data[shard] = f.read()
-            except FileNotFoundError:
-                raise TFCheckpointNotFoundError(
-                    f"TF checkpoint data file not found: {path} (needed for tensor {tensor!r})"
-                ) from None
-        return self._data[shard]
+            def missing(message: str) -> TFCheckpointNotFoundError:
+                return TFCheckpointNotFoundError(f"{message} (needed for tensor {tensor!r})")
 
-    def read_entry(self, e: _Entry, display: str, allow_strings: bool) -> np.ndarray:
-        """Read, verify and convert the bytes of one unsliced entry."""
-        path = self.data_path(e.shard_id)
+            self._files[shard] = open_regular(
+                self.data_path(shard), "TF checkpoint data file", missing)
+        return self._files[shard]
+
+    def _checked(self, e: _Entry, display: str, allow_strings: bool) -> tuple[BinaryIO, np.dtype]:
+        """``(shard, dtype)`` of an unsliced entry once its claims are checked against the
+        bytes present: its extent lies inside the shard and its shape needs exactly its
+        size (a string takes at least a byte). Nothing is read or allocated yet."""
         if e.dtype == _DT_STRING and not allow_strings:
             raise TFCheckpointStringError(
                 f"tensor {display!r} in {self.index_path} is a string tensor (DT_STRING); JAX "
                 "arrays cannot hold strings. Pass allow_strings=True to get it as a numpy "
                 "object array of bytes, or leave it out with names=[...]"
             )
-        data = self.shard(e.shard_id, display)
-        if e.offset < 0 or e.size < 0 or e.offset + e.size > len(data):
+        f = self.shard(e.shard_id, display)
+        path, present = self.data_path(e.shard_id), file_size(f)
+        if e.offset < 0 or e.size < 0 or e.offset + e.size > present:
             raise TFCheckpointCorruptError(
                 f"{path}: tensor {display!r} occupies bytes [{e.offset}, {e.offset + e.size}) "
-                f"but the file has {len(data)} bytes; the data file is truncated or the "
+                f"but the file has {present} bytes; the data file is truncated or the "
                 "index is corrupt"
             )
-        raw = data[e.offset : e.offset + e.size]
-        count = int(np.prod(e.shape, dtype=np.int64))
+
+        def corrupt(why: str) -> TFCheckpointCorruptError:
+            return TFCheckpointCorruptError(f"{path}: tensor {display!r}: {why}")
+
         if e.dtype == _DT_STRING:
-            return self._read_strings(raw, e, display, path, count)
+            checked_shape(e.shape, 1, e.size, corrupt)
+            return f, np.dtype(object)
         dt = _numpy_dtype(e, self.index_path, self.big_endian)
+        checked_shape(e.shape, dt.itemsize, e.size, corrupt)
+        count = math.prod(e.shape)
         if e.size != count * dt.itemsize:
             raise TFCheckpointCorruptError(
                 f"{path}: tensor {display!r} has {e.size} bytes, expected {count} x "
                 f"{dt.itemsize} for shape {e.shape}"
             )
+        return f, dt
+
+    def read_entry(self, e: _Entry, display: str, allow_strings: bool) -> np.ndarray:
+        """Read, verify and convert the bytes of one unsliced entry (a private array)."""
+        f, dt = self._checked(e, display, allow_strings)
+        path = self.data_path(e.shard_id)
+        raw = read_exactly(f, e.offset, e.size)
+        if raw is None:
+            raise TFCheckpointCorruptError(f"{path}: tensor {display!r} is cut short")
+        if e.dtype == _DT_STRING:
+            return self._read_strings(bytes(raw), e, display, path, math.prod(e.shape))
         actual = crc32c(raw)
         if actual != unmask(e.crc32c):
             raise TFCheckpointChecksumError(
@@ -510,7 +531,7 @@ class _Bundle:
             arr = bits.astype(np.uint16).view(dt)
         else:
             arr = np.frombuffer(raw, dtype=dt)
-            arr = arr.astype(dt.newbyteorder("=")) if dt.byteorder == ">" else arr.copy()
+            arr = arr.astype(dt.newbyteorder("=")) if dt.byteorder == ">" else arr
         return arr.reshape(e.shape)
 
     def _read_strings(
@@ -547,35 +568,81 @@ class _Bundle:
         e = self.entries[name]
         if not e.slices:
             return self.read_entry(e, name, allow_strings)
-        # partitioned variable: assemble pieces into the full shape
-        rank = len(e.shape)
-        full: np.ndarray | None = None
+        # a partitioned variable: every slice's claims are checked before the whole is made
+        boxes = _tiling(name, e.shape, e.slices, self.index_path)
         name_bytes = name.encode("utf-8", errors="surrogateescape")
-        for extents in e.slices:
-            key = _slice_key(name_bytes, extents)
-            value = self.table.get(key)
-            desc = ", ".join(f"{s}:{'' if n is None else s + n}" for s, n in extents)
+        pieces: list[tuple[_Entry, str, tuple[slice, ...]]] = []
+        dtype = None
+        for extents, box in zip(e.slices, boxes):
+            desc = _describe_slice(extents)
+            value = self.table.get(_slice_key(name_bytes, extents))
             if value is None:
                 raise TFCheckpointCorruptError(
                     f"{self.index_path}: slice [{desc}] of partitioned tensor {name!r} has no entry"
                 )
-            piece_entry = _parse_entry(f"{name}[{desc}]", value, self.index_path)
-            piece = self.read_entry(piece_entry, f"{name}[{desc}]", allow_strings)
-            ext = list(extents) + [(0, None)] * (rank - len(extents))
-            index = tuple(
-                slice(s, e.shape[d] if n is None else s + n) for d, (s, n) in enumerate(ext[:rank])
-            )
-            if full is None:
-                full = np.zeros(e.shape, dtype=piece.dtype)
-            target = full[index]
-            if target.shape != piece.shape:
+            display = f"{name}[{desc}]"
+            piece = _parse_entry(display, value, self.index_path)
+            _, dtype = self._checked(piece, display, allow_strings)
+            expected = tuple(stop - start for start, stop in box)
+            if piece.dtype != e.dtype or piece.shape != expected:
                 raise TFCheckpointCorruptError(
-                    f"{self.index_path}: slice [{desc}] of {name!r} has shape {piece.shape}, "
-                    f"expected {target.shape} inside the full shape {e.shape}"
+                    f"{self.index_path}: slice [{desc}] of {name!r} has shape {piece.shape} "
+                    f"(dtype enum {piece.dtype}), expected {expected} (dtype enum {e.dtype}) "
+                    f"inside the full shape {e.shape}"
                 )
-            full[index] = piece
-        assert full is not None
+            pieces.append((piece, display, tuple(slice(*bounds) for bounds in box)))
+        full = np.empty(e.shape, dtype=dtype)
+        for piece, display, index in pieces:
+            full[index] = self.read_entry(piece, display, allow_strings)
         return full
+
+
+def _describe_slice(extents: list[tuple[int, int | None]]) -> str:
+    return ", ".join(":" if n is None else f"{s}:{s + n}" for s, n in extents)
+
+
+def _tiling(
+    name: str, shape: tuple[int, ...], slices: list[list[tuple[int, int | None]]], where: str
+) -> list[tuple[tuple[int, int], ...]]:
+    """Each slice's ``(start, stop)`` per dimension, checked to tile ``shape`` exactly:
+    same rank, inside the bounds, no overlap, no gap -- what TensorFlow requires.
+
+    Overlaps are looked for along the dimension the slices split most, so the usual
+    one-axis partitioning costs ``n log n``.
+    """
+
+    def refuse(why: str) -> TFCheckpointCorruptError:
+        return TFCheckpointCorruptError(
+            f"{where}: partitioned tensor {name!r} of shape {list(shape)}: {why}. Its slices "
+            "must tile the shape exactly; the checkpoint is corrupt or was not written by "
+            "TensorFlow"
+        )
+
+    boxes = []
+    for extents in slices:
+        if len(extents) != len(shape):
+            raise refuse(f"slice [{_describe_slice(extents)}] has {len(extents)} dimensions")
+        box = tuple((0, dim) if length is None else (start, start + length)
+                    for dim, (start, length) in zip(shape, extents))
+        if any(start < 0 or stop < start or stop > dim
+               for dim, (start, stop) in zip(shape, box)):
+            raise refuse(f"slice [{_describe_slice(extents)}] is outside its bounds")
+        boxes.append(box)
+    covered = sum(math.prod(stop - start for start, stop in box) for box in boxes)
+    if covered != math.prod(shape):
+        raise refuse(f"its slices cover {covered} of its {math.prod(shape)} elements (TF: "
+                     f"Does not have sufficient slices for partitioned tensor {name})")
+    if shape:
+        axis = max(range(len(shape)), key=lambda d: len({box[d][0] for box in boxes}))
+        active: list[tuple[tuple[int, int], ...]] = []
+        for box in sorted(boxes, key=lambda b: b[axis]):
+            active = [a for a in active if a[axis][1] > box[axis][0]]
+            for other in active:
+                if all(max(a0, b0) < min(a1, b1) for (a0, a1), (b0, b1) in zip(box, other)):
+                    raise refuse("two of its slices overlap, so others leave a gap (TF: Does "
+                                 f"not have sufficient slices for partitioned tensor {name})")
+            active.append(box)
+    return boxes
 
 
 # --------------------------------------------------------------------------- public API
@@ -617,7 +684,7 @@ def is_tf_checkpoint(prefix: PathLike) -> bool:
 
 def _resolve_prefix(prefix: PathLike) -> str:
     p = os.fspath(prefix)
-    if os.path.isdir(p) and not os.path.isfile(p + ".index"):
+    if os.path.isdir(p):  # a directory means its latest checkpoint, as in TF1
         latest, _ = read_checkpoint_state(p)
         if latest is None:
             raise TFCheckpointNotFoundError(
@@ -646,8 +713,8 @@ def list_variables(prefix: PathLike) -> list[tuple[str, tuple[int, ...]]]:
     >>> list_variables("ckpts/model.ckpt-5")  # doctest: +SKIP
     [('global_step', ()), ('shared/embedding', (7, 3)), ('tower0/b', (4,)), ...]
     """
-    bundle = _Bundle(_resolve_prefix(prefix))
-    return sorted((name, e.shape) for name, e in bundle.entries.items())
+    with _Bundle(_resolve_prefix(prefix)) as bundle:
+        return sorted((name, e.shape) for name, e in bundle.entries.items())
 
 
 def load_checkpoint(
@@ -675,11 +742,10 @@ def load_checkpoint(
     >>> sorted(params)[:2]  # doctest: +SKIP
     ['global_step', 'image_filters/conv1/biases']
     """
-    bundle = _Bundle(_resolve_prefix(prefix))
-    wanted = sorted(bundle.entries) if names is None else list(names)
     out: dict[str, np.ndarray] = {}
-    for name in wanted:
-        if name not in bundle.entries:
-            raise KeyError(f"tensor {name!r} not found in checkpoint {bundle.prefix!r}")
-        out[name] = bundle.read(name, allow_strings=allow_strings)
+    with _Bundle(_resolve_prefix(prefix)) as bundle:
+        for name in sorted(bundle.entries) if names is None else list(names):
+            if name not in bundle.entries:
+                raise KeyError(f"tensor {name!r} not found in checkpoint {bundle.prefix!r}")
+            out[name] = bundle.read(name, allow_strings=allow_strings)
     return out

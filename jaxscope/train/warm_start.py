@@ -9,9 +9,7 @@ from typing import Any
 import numpy as np
 
 from jaxscope.errors import did_you_mean
-from jaxscope.train.errors import CheckpointNotFoundError
 from jaxscope.train.reader import read_tensors, to_jax
-from jaxscope.train.state import latest_checkpoint
 from jaxscope.values import canonical_dtype
 
 Variables = dict[str, dict[str, Any]]
@@ -68,11 +66,6 @@ def init_from_checkpoint(
       ([1.0, 1.0], [0.0])
     """
     prefix = os.fspath(ckpt_dir_or_file)
-    if os.path.isdir(prefix):
-        latest = latest_checkpoint(prefix)
-        if latest is None:
-            raise CheckpointNotFoundError(f"No checkpoint found in directory {prefix}.")
-        prefix = latest
     if not all(isinstance(variables.get(part), Mapping) for part in ("params", "state")):
         raise TypeError(
             "init_from_checkpoint warm-starts the variables init returned: {'params': {name: "

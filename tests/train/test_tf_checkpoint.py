@@ -9,6 +9,7 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 import pytest
+from tf1_bundle import write_table
 
 from jaxscope.train._crc32c import crc32c, mask, unmask
 from jaxscope.train.tf_checkpoint import (
@@ -308,50 +309,6 @@ def test_missing_data_shard(tmp_path):
 # --------------------------------------------------------------------------- multi-block tables
 
 
-def _varint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
-
-
-def _block(entries: list[tuple[bytes, bytes]], interval: int) -> bytes:
-    body, restarts, prev = bytearray(), [], b""
-    for i, (key, value) in enumerate(entries):
-        shared = 0
-        if i % interval == 0:
-            restarts.append(len(body))
-        else:
-            while shared < min(len(key), len(prev)) and key[shared] == prev[shared]:
-                shared += 1
-        body += _varint(shared) + _varint(len(key) - shared) + _varint(len(value))
-        body += key[shared:] + value
-        prev = key
-    restarts = restarts or [0]
-    for r in restarts:
-        body += r.to_bytes(4, "little")
-    return bytes(body + len(restarts).to_bytes(4, "little"))
-
-
-def _write_table(path: Path, blocks: list[list[tuple[bytes, bytes]]]) -> None:
-    out = bytearray()
-
-    def emit(contents: bytes) -> bytes:
-        handle = _varint(len(out)) + _varint(len(contents))
-        out.extend(contents + b"\x00")
-        out.extend(mask(crc32c(contents + b"\x00")).to_bytes(4, "little"))
-        return handle
-
-    index = [(blk[-1][0] + b"\xff", emit(_block(blk, 2))) for blk in blocks]
-    meta = emit(_block([], 1))
-    idx = emit(_block(index, 1))
-    footer = (meta + idx).ljust(40, b"\x00") + bytes.fromhex("57fb808b247547db")
-    path.write_bytes(bytes(out) + footer)
-
-
 @needs_fixtures
 @pytest.mark.parametrize("name", ["dtypes", "sharded"])
 def test_index_with_several_data_blocks(tmp_path, name):
@@ -359,7 +316,7 @@ def test_index_with_several_data_blocks(tmp_path, name):
     entries = _read_table(pfx + ".index")
     blocks = [entries[i : i + 3] for i in range(0, len(entries), 3)]
     assert len(blocks) > 1
-    _write_table(Path(pfx + ".index"), blocks)
+    write_table(Path(pfx + ".index"), blocks)
     assert _read_table(pfx + ".index") == entries
     got = load_checkpoint(pfx, allow_strings=True)
     want = load_checkpoint(prefix_of(name), allow_strings=True)
