@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -418,6 +419,9 @@ def _as_asked(frame: Frame, new: Creation, offered: Any, given: dict[str, Any]) 
         aggregation=aggregation)
 
 
+_MAX_BYTES = 2**63 - 1
+
+
 def _default_create(
     frame: Frame, name: str | None, prefix: str, make_value: Callable[[str], Any],
     shape: tuple[int, ...], dtype: np.dtype, trainable: bool, collections: list[str],
@@ -437,6 +441,12 @@ def _default_create(
     # TF: a name scope ending in "/" is absolute, taken as it is; others are made unique.
     absolute = name.endswith("/")
     key = name[:-1] if absolute else unique_name(frame.names_in_use, join(prefix, name))
+    if shape and math.prod(shape) * np.dtype(dtype).itemsize > _MAX_BYTES:
+        raise ValueError(  # TF's text; XLA would abort the interpreter
+            f"Shape {errors.format_shape(shape)} is too large (more than 2**63 - 1 entries) "
+            f"for variable {key}. (No {np.dtype(dtype).name} array can hold it: its bytes "
+            "overflow a 64-bit size. Check the shape's dimensions.)"
+        )
     if store_name is not None:
         frame.store[store_name] = key
     return materialize(

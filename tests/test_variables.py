@@ -355,6 +355,18 @@ def test_bad_shapes_raise_tensorflow_errors_before_xla(shape, error, message):
     assert str(raised.value).startswith(message)
 
 
-def test_a_negative_layer_size_is_a_shape_error():
-    with pytest.raises(ValueError, match="Dimension -3 must be >= 0"):
+def test_a_negative_layer_size_is_tensorflows_units_error():
+    # TF 2.21 (tf.compat.v1.layers.dense, legacy Keras): this text; 2.5 units make 2.
+    with pytest.raises(ValueError, match="expected a positive integer. Received: units=-3"):
         js.transform(lambda x: js.layers.dense(x, -3)).init(0, jnp.ones([1, 2]))
+    out = js.transform(lambda x: js.layers.dense(x, 2.5)).init(0, jnp.ones([1, 2]))
+    assert out["params"]["dense/kernel"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("shape", [[2**40, 2**40], [2**62, 4], [2**61, 2]])
+def test_a_shape_no_array_can_hold_is_refused_before_xla(shape):
+    """TF 2.21: "Shape [...] is too large (more than 2**63 - 1 entries)"; XLA used to abort
+    the interpreter (the last two) or JAX raise NotImplementedError (the first)."""
+    with pytest.raises(ValueError, match=r"is too large \(more than 2\*\*63 - 1 entries\) "
+                                         "for variable v"):
+        js.transform(lambda: js.get_variable("v", shape)).init(0)

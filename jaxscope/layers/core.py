@@ -217,7 +217,10 @@ class Dense(ArrayLayer):
         **kwargs: Any,
     ):
         super().__init__(trainable=trainable, name=name, **kwargs)
-        self.units = int(units)
+        self.units = int(units)  # TF truncates 2.5 to 2
+        if self.units < 0:
+            raise ValueError("Received an invalid value for `units`, expected a positive "
+                             f"integer. Received: units={units}")
         self.activation = normalize_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
