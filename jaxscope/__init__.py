@@ -14,7 +14,7 @@ Example:
   ['dense/w']
 """
 
-from jaxscope import initializers, layers, nn, regularizers, rnn, train
+from jaxscope import initializers, layers, nn, ops, regularizers, rnn, train
 from jaxscope.assign import assign, assign_add, assign_sub
 from jaxscope.collections import (
     GraphKeys,
@@ -56,6 +56,7 @@ from jaxscope.initializers import (
 )
 from jaxscope.lift import cond, fori_loop, remat, scan, vmap, while_loop
 from jaxscope.losses import add_loss
+from jaxscope.ops import *  # noqa: F403 - TF1's generic ops, listed in ops.__all__
 from jaxscope.partitioners import (
     fixed_size_partitioner,
     min_max_variable_partitioner,
@@ -156,4 +157,5 @@ __all__ = [
     "vmap",
     "while_loop",
     "zeros_initializer",
+    *ops.__all__,
 ]
