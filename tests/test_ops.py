@@ -136,3 +136,12 @@ def test_ops_compile_to_the_same_program_as_jax_numpy():
         return jnp.mean(jnp.square(x @ y.T), axis=1, keepdims=True)
 
     assert str(jax.make_jaxpr(tf_style)(X, X)) == str(jax.make_jaxpr(jnp_style)(X, X))
+
+
+def test_tf1_rnn_spellings_under_nn():
+    """``tf.nn.dynamic_rnn`` and ``tf.nn.rnn_cell.*`` port by renaming too."""
+    assert js.nn.dynamic_rnn is js.rnn.dynamic_rnn
+    assert js.nn.rnn_cell.MultiRNNCell is js.rnn.MultiRNNCell
+    assert js.nn.bidirectional_dynamic_rnn is js.rnn.bidirectional_dynamic_rnn
+    with pytest.raises(AttributeError, match="has no attribute 'dynamic_rnnn'"):
+        js.nn.dynamic_rnnn  # noqa: B018

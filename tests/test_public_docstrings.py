@@ -18,8 +18,11 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import sys
 import types
 from typing import NamedTuple
+
+import numpy as np
 
 import jaxscope as js
 
@@ -65,6 +68,7 @@ NOT_DOCUMENTABLE = {
 }
 
 TRANSFORMED_FIELDS = ("init", "apply", "specs")
+DTYPES_MODULE = "jaxscope.ops.dtypes"
 
 # Layer's subclassing hooks: Layer.__call__ calls them; overrides may change parameters.
 SUBCLASS_HOOKS = {"build", "call"}
@@ -200,6 +204,10 @@ def checks() -> list[Check]:
     for name in order:
         obj = symbols[name]
         if name in NOT_DOCUMENTABLE:
+            continue
+        if isinstance(obj, np.dtype):
+            # TF's dtype names (js.float32): NumPy's dtypes, documented with their module
+            found.append(Check(name, sys.modules[DTYPES_MODULE], needs_example=True))
             continue
         if not (inspect.isclass(obj) or callable(obj) or isinstance(obj, types.ModuleType)):
             # a constant such as AUTO_REUSE: documented by its type's docstring

@@ -121,3 +121,15 @@ __all__ = [
     "weighted_cross_entropy_with_logits",
     "xw_plus_b",
 ]
+
+# TF1 also spelled its RNN API under tf.nn (tf.nn.dynamic_rnn, tf.nn.rnn_cell.LSTMCell);
+# they live in js.rnn, found here on first use (js.rnn builds on layers, which use js.nn).
+_RNN_NAMES = ("dynamic_rnn", "bidirectional_dynamic_rnn", "static_rnn", "rnn_cell")
+
+
+def __getattr__(name: str) -> object:  # PEP 562: a module attribute on first use
+    if name not in _RNN_NAMES:
+        raise AttributeError(f"module 'jaxscope.nn' has no attribute {name!r}")
+    from jaxscope import rnn
+
+    return rnn if name == "rnn_cell" else getattr(rnn, name)

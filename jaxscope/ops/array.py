@@ -29,8 +29,8 @@ from jaxscope.ops.dtypes import as_dtype, int32
 from jaxscope.values import value_dtype
 
 __all__ = [
-    "boolean_mask", "cast", "concat", "constant", "expand_dims", "fill", "gather",
-    "gather_nd", "identity", "one_hot", "ones", "ones_like", "pad", "range", "rank",
+    "boolean_mask", "cast", "concat", "constant", "convert_to_tensor", "expand_dims", "fill",
+    "gather", "gather_nd", "identity", "one_hot", "ones", "ones_like", "pad", "range", "rank",
     "reshape", "reverse", "reverse_v2", "sequence_mask", "shape", "size", "slice", "split",
     "squeeze", "stack", "stop_gradient", "tile", "to_float", "to_int32", "to_int64",
     "transpose", "unstack", "where", "zeros", "zeros_like",
@@ -56,8 +56,18 @@ def _static_ints(values: Any, what: str, op: str) -> list[int]:
 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const",
              verify_shape: bool = False) -> jax.Array:
-    """``tf.constant``: Python numbers get TF's dtypes (int32, float32); a scalar fills
-    ``shape``, a value of as many elements is reshaped to it."""
+    """``tf.constant``: an array of ``value``, with TF's dtypes and ``shape`` rules.
+
+    Python numbers get TF's dtypes (int32, float32); a scalar fills ``shape``, a value of as
+    many elements is reshaped to it.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.constant([1, 2]).dtype.name, js.constant(0.5, shape=[2, 2]).tolist()
+      ('int32', [[0.5, 0.5], [0.5, 0.5]])
+      >>> js.constant([1.0, 2.0, 3.0, 4.0], shape=[2, 2]).tolist()
+      [[1.0, 2.0], [3.0, 4.0]]
+    """
     dtype = value_dtype(value) if dtype is None else as_dtype(dtype)
     array = jnp.asarray(value, dtype=dtype)
     if shape is None:
@@ -73,25 +83,89 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     return array.reshape(shape)
 
 
+def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
+                      preferred_dtype: Any = None, dtype_hint: Any = None) -> jax.Array:
+    """``tf.convert_to_tensor``: ``value`` as an array, without changing an array's dtype.
+
+    Python values get TF's dtypes (or ``dtype``, or the ``preferred_dtype``/``dtype_hint``
+    when they fit it); an array asked for another dtype is an error, as in TF.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.convert_to_tensor([1, 2]).dtype.name, js.convert_to_tensor(1, js.float32).tolist()
+      ('int32', 1.0)
+      >>> js.convert_to_tensor(jnp.ones(2), js.int32)
+      Traceback (most recent call last):
+      ...
+      ValueError: Tensor conversion requested dtype int32 for Tensor with dtype float32
+    """
+    given = getattr(value, "dtype", None)
+    if given is not None and not isinstance(value, np.generic):
+        if dtype is not None and as_dtype(dtype) != np.dtype(given):
+            raise ValueError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for "
+                             f"Tensor with dtype {np.dtype(given).name}")
+        return jnp.asarray(value)
+    if dtype is None:
+        hint = preferred_dtype if preferred_dtype is not None else dtype_hint
+        natural = value_dtype(value)
+        dtype = natural if hint is None or np.can_cast(natural, as_dtype(hint)) else hint
+    return jnp.asarray(value, dtype=as_dtype(dtype))
+
+
 def zeros(shape: Any, dtype: Any = np.float32, name: str | None = None) -> jax.Array:
+    """``tf.zeros(shape, dtype=tf.float32)``: an array of zeros.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.zeros([2, 3]).shape, js.zeros([2], js.int32).tolist()
+      ((2, 3), [0, 0])
+    """
     return jnp.zeros(_shape_arg(shape), as_dtype(dtype))
 
 
 def ones(shape: Any, dtype: Any = np.float32, name: str | None = None) -> jax.Array:
+    """``tf.ones(shape, dtype=tf.float32)``: an array of ones.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.ones([2, 3]).shape, js.ones([2], js.int32).tolist()
+      ((2, 3), [1, 1])
+    """
     return jnp.ones(_shape_arg(shape), as_dtype(dtype))
 
 
 def fill(dims: Any, value: Any, name: str | None = None) -> jax.Array:
+    """``tf.fill(dims, value)``: an array of shape ``dims`` filled with ``value`` (TF's dtype).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.fill([2, 2], 0.5).tolist(), js.fill([3], 7).dtype.name
+      ([[0.5, 0.5], [0.5, 0.5]], 'int32')
+    """
     return jnp.full(_shape_arg(dims), value, dtype=value_dtype(value))
 
 
 def zeros_like(tensor: ArrayLike, dtype: Any = None, name: str | None = None,
                optimize: bool = True) -> jax.Array:
+    """``tf.zeros_like``: zeros of ``tensor``'s shape, and of its dtype unless ``dtype`` is given.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.zeros_like(jnp.array([[1, 2]])).tolist(), js.zeros_like(jnp.ones(2), js.int32).tolist()
+      ([[0, 0]], [0, 0])
+    """
     return jnp.zeros_like(tensor, dtype=None if dtype is None else as_dtype(dtype))
 
 
 def ones_like(tensor: ArrayLike, dtype: Any = None, name: str | None = None,
               optimize: bool = True) -> jax.Array:
+    """``tf.ones_like``: ones of ``tensor``'s shape, and of its dtype unless ``dtype`` is given.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.ones_like(jnp.array([[1, 2]])).tolist(), js.ones_like(jnp.zeros(2), js.int32).tolist()
+      ([[1, 1]], [1, 1])
+    """
     return jnp.ones_like(tensor, dtype=None if dtype is None else as_dtype(dtype))
 
 
@@ -102,7 +176,13 @@ def _shape_arg(shape: Any) -> tuple[int, ...]:
 
 def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
           name: str = "range") -> jax.Array:
-    """``tf.range``: ``range(5)`` or ``range(2, 10, 3)``; int32 for ints, float32 for floats."""
+    """``tf.range``: ``range(5)`` or ``range(2, 10, 3)``; int32 for ints, float32 for floats.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.range(3).tolist(), js.range(2, 10, 3).tolist(), js.range(0.0, 1.0, 0.5).tolist()
+      ([0, 1, 2], [2, 5, 8], [0.0, 0.5])
+    """
     if limit is None:
         start, limit = 0, start
     if dtype is None:
@@ -113,8 +193,17 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
 
 def one_hot(indices: ArrayLike, depth: int, on_value: Any = None, off_value: Any = None,
             axis: int | None = None, dtype: Any = None, name: str | None = None) -> jax.Array:
-    """``tf.one_hot``: a new axis of size ``depth`` (last, or at ``axis``); indices outside
-    ``[0, depth)`` give an all-``off_value`` row, as in TF."""
+    """``tf.one_hot``: a new axis of size ``depth`` (last, or at ``axis``).
+
+    Indices outside ``[0, depth)`` give an all-``off_value`` row, as in TF.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.one_hot([0, 2, 5], depth=3).tolist()
+      [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+      >>> js.one_hot([1], 2, on_value=5, off_value=-1).tolist()
+      [[-1, 5]]
+    """
     if dtype is None:
         given = on_value if on_value is not None else off_value
         dtype = np.float32 if given is None else value_dtype(given)
@@ -132,25 +221,59 @@ def one_hot(indices: ArrayLike, depth: int, on_value: Any = None, off_value: Any
 
 def shape(input: ArrayLike, name: str | None = None,  # noqa: A002 - TF's name
           out_type: Any = int32) -> np.ndarray:
-    """The static shape as a NumPy vector (``tf.shape(x)[0]`` works in ``reshape``)."""
+    """The static shape as a NumPy vector (``tf.shape(x)[0]`` works in ``reshape``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.shape(jnp.zeros((2, 3))).tolist(), js.shape(jnp.zeros((2, 3))).dtype.name
+      ([2, 3], 'int32')
+    """
     return np.asarray(np.shape(input), dtype=as_dtype(out_type))
 
 
 def size(input: ArrayLike, name: str | None = None,  # noqa: A002
          out_type: Any = int32) -> np.generic:
+    """``tf.size``: the number of elements, a NumPy scalar (static, as `shape`).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.size(jnp.zeros((2, 3))).item()
+      6
+    """
     return as_dtype(out_type).type(np.size(input))
 
 
 def rank(input: ArrayLike, name: str | None = None) -> np.int32:  # noqa: A002
+    """``tf.rank``: the number of axes, a NumPy int32 (static, as `shape`).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.rank(jnp.zeros((2, 3))).item(), js.rank(1.5).item()
+      (2, 0)
+    """
     return np.int32(np.ndim(input))
 
 
 def reshape(tensor: ArrayLike, shape: Any, name: str | None = None) -> jax.Array:
+    """``tf.reshape(tensor, shape)``: one entry of ``shape`` may be -1 (the rest).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.reshape(jnp.arange(6.0), [2, -1]).tolist()
+      [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    """
     return jnp.reshape(tensor, tuple(_static_ints(shape, "shape", "reshape")))
 
 
 def expand_dims(input: ArrayLike, axis: int | None = None,  # noqa: A002
                 name: str | None = None, dim: int | None = None) -> jax.Array:
+    """``tf.expand_dims(input, axis)``: a new axis of size 1 (TF1 also calls it ``dim``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.expand_dims(jnp.zeros((2, 3)), 1).shape, js.expand_dims(jnp.zeros(2), dim=-1).shape
+      ((2, 1, 3), (2, 1))
+    """
     axis = renamed("axis", axis, "dim", dim)
     if axis is None:
         raise ValueError("Must specify an axis argument to tf.expand_dims()")
@@ -159,6 +282,14 @@ def expand_dims(input: ArrayLike, axis: int | None = None,  # noqa: A002
 
 def squeeze(input: ArrayLike, axis: Any = None, name: str | None = None,  # noqa: A002
             squeeze_dims: Any = None) -> jax.Array:
+    """``tf.squeeze``: drop the size-1 ``axis`` (TF1's ``squeeze_dims``), or all of them.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.zeros((1, 2, 1))
+      >>> js.squeeze(x).shape, js.squeeze(x, [2]).shape, js.squeeze(x, squeeze_dims=[0]).shape
+      ((2,), (1, 2), (2, 1))
+    """
     axis = renamed("axis", axis, "squeeze_dims", squeeze_dims)
     if isinstance(axis, (list, tuple)):
         axis = tuple(axis) or None
@@ -167,11 +298,26 @@ def squeeze(input: ArrayLike, axis: Any = None, name: str | None = None,  # noqa
 
 def transpose(a: ArrayLike, perm: Sequence[int] | None = None, name: str = "transpose",
               conjugate: bool = False) -> jax.Array:
+    """``tf.transpose(a, perm)``: permute the axes (reverse them when ``perm`` is None).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.zeros((2, 3, 4))
+      >>> js.transpose(x).shape, js.transpose(x, [0, 2, 1]).shape
+      ((4, 3, 2), (2, 4, 3))
+    """
     out = jnp.transpose(a, None if perm is None else tuple(int(p) for p in perm))
     return jnp.conj(out) if conjugate else out
 
 
 def tile(input: ArrayLike, multiples: Any, name: str | None = None) -> jax.Array:  # noqa: A002
+    """``tf.tile(input, multiples)``: repeat ``input`` ``multiples[i]`` times along axis i.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.tile(jnp.array([[1, 2]]), [2, 2]).tolist()
+      [[1, 2, 1, 2], [1, 2, 1, 2]]
+    """
     multiples = _static_ints(multiples, "multiples", "tile")
     if len(multiples) != np.ndim(input):
         raise ValueError(f"Shape must be rank {np.ndim(input)} but is rank {len(multiples)}: "
@@ -181,8 +327,16 @@ def tile(input: ArrayLike, multiples: Any, name: str | None = None) -> jax.Array
 
 def pad(tensor: ArrayLike, paddings: Any, mode: str = "CONSTANT", name: str | None = None,
         constant_values: Any = 0) -> jax.Array:
-    """``tf.pad``: ``paddings`` is ``[[before, after], ...]``; modes CONSTANT, REFLECT,
-    SYMMETRIC (any case)."""
+    """``tf.pad``: ``paddings`` is ``[[before, after], ...]``, one pair per axis.
+
+    Modes CONSTANT, REFLECT, SYMMETRIC (any case).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([1, 2, 3])
+      >>> js.pad(x, [[1, 2]]).tolist(), js.pad(x, [[2, 0]], "REFLECT").tolist()
+      ([0, 1, 2, 3, 0, 0], [3, 2, 1, 2, 3])
+    """
     widths = np.asarray(_static_ints(paddings, "paddings", "pad")).reshape(-1, 2)
     modes = {"CONSTANT": "constant", "REFLECT": "reflect", "SYMMETRIC": "symmetric"}
     if mode.upper() not in modes:
@@ -194,7 +348,13 @@ def pad(tensor: ArrayLike, paddings: Any, mode: str = "CONSTANT", name: str | No
 
 
 def reverse(tensor: ArrayLike, axis: Any, name: str | None = None) -> jax.Array:
-    """``tf.reverse`` (TF2 / ``reverse_v2``): flip the given axes."""
+    """``tf.reverse`` (TF2 / ``reverse_v2``): flip the given axes.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.reverse(jnp.array([[1, 2], [3, 4]]), [1]).tolist()
+      [[2, 1], [4, 3]]
+    """
     return jnp.flip(tensor, tuple(_static_ints(axis, "axis", "reverse")))
 
 
@@ -205,16 +365,38 @@ reverse_v2 = reverse
 
 
 def concat(values: Sequence[ArrayLike], axis: int, name: str = "concat") -> jax.Array:
-    """``tf.concat(values, axis)`` -- TF's order; ``axis`` is required."""
+    """``tf.concat(values, axis)``: join arrays along an existing axis.
+
+    TF's argument order; ``axis`` is required.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.concat([jnp.zeros((1, 2)), jnp.ones((1, 2))], 0).tolist()
+      [[0.0, 0.0], [1.0, 1.0]]
+    """
     return jnp.concatenate([jnp.asarray(v) for v in values], int(axis))
 
 
 def stack(values: Sequence[ArrayLike], axis: int = 0, name: str = "stack") -> jax.Array:
+    """``tf.stack(values, axis=0)``: join same-shaped arrays along a new axis.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.stack([jnp.array([1, 2]), jnp.array([3, 4])], axis=1).tolist()
+      [[1, 3], [2, 4]]
+    """
     return jnp.stack([jnp.asarray(v) for v in values], axis)
 
 
 def unstack(value: ArrayLike, num: int | None = None, axis: int = 0,
             name: str = "unstack") -> list[jax.Array]:
+    """``tf.unstack(value, num=None, axis=0)``: the slices along ``axis``, as a list.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> [x.tolist() for x in js.unstack(jnp.array([[1, 2], [3, 4]]), axis=1)]
+      [[1, 3], [2, 4]]
+    """
     value = jnp.asarray(value)
     n = value.shape[axis]
     if num is not None and num != n:
@@ -225,8 +407,17 @@ def unstack(value: ArrayLike, num: int | None = None, axis: int = 0,
 
 def split(value: ArrayLike, num_or_size_splits: Any, axis: int = 0, num: int | None = None,
           name: str = "split") -> list[jax.Array]:
-    """``tf.split(value, num_or_size_splits, axis)``: a count of equal pieces, or their
-    sizes (one of them may be -1: the rest)."""
+    """``tf.split(value, num_or_size_splits, axis)``: a list of pieces along ``axis``.
+
+    ``num_or_size_splits`` is a count of equal pieces, or their sizes (one of them may be
+    -1: the rest).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.arange(6)
+      >>> [p.tolist() for p in js.split(x, 3)], [p.tolist() for p in js.split(x, [1, -1])]
+      ([[0, 1], [2, 3], [4, 5]], [[0], [1, 2, 3, 4, 5]])
+    """
     value = jnp.asarray(value)
     axis = int(axis) % value.ndim
     n = value.shape[axis]
@@ -250,8 +441,17 @@ def split(value: ArrayLike, num_or_size_splits: Any, axis: int = 0, num: int | N
 
 
 def slice(input_: ArrayLike, begin: Any, size: Any, name: str | None = None) -> jax.Array:  # noqa: A001
-    """``tf.slice``: ``size[i] == -1`` takes everything from ``begin[i]`` on. ``begin`` may be
-    traced when no size is -1 (a dynamic slice)."""
+    """``tf.slice(input_, begin, size)``: the block of ``size`` elements from ``begin``.
+
+    ``size[i] == -1`` takes everything from ``begin[i]`` on. ``begin`` may be traced when no
+    size is -1 (a dynamic slice).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.arange(12).reshape(3, 4)
+      >>> js.slice(x, [1, 0], [2, 2]).tolist(), js.slice(x, [2, 1], [-1, -1]).tolist()
+      ([[4, 5], [8, 9]], [[9, 10, 11]])
+    """
     x = jnp.asarray(input_)
     sizes = _static_ints(size, "size", "slice")
     try:
@@ -274,8 +474,17 @@ def slice(input_: ArrayLike, begin: Any, size: Any, name: str | None = None) -> 
 
 def gather(params: ArrayLike, indices: ArrayLike, validate_indices: Any = None,
            name: str | None = None, axis: int | None = None, batch_dims: int = 0) -> jax.Array:
-    """``tf.gather``. TF on CPU refuses an index out of range; a compiled gather cannot
-    raise, so it gives zeros there (as TF on GPU)."""
+    """``tf.gather``: the slices of ``params`` at ``indices`` along ``axis`` (0 by default).
+
+    TF on CPU refuses an index out of range; a compiled gather cannot raise, so it gives
+    zeros there (as TF on GPU).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([[1, 2], [3, 4], [5, 6]])
+      >>> js.gather(x, [2, 0, 7]).tolist(), js.gather(x, [1], axis=1).tolist()
+      ([[5, 6], [1, 2], [0, 0]], [[2], [4], [6]])
+    """
     params, indices = jnp.asarray(params), jnp.asarray(indices)
     axis = batch_dims if axis is None else int(axis) % params.ndim
     batch_dims = batch_dims % indices.ndim if batch_dims < 0 else batch_dims
@@ -292,8 +501,16 @@ def _take_fill(params: jax.Array, indices: jax.Array, axis: int) -> jax.Array:
 
 def gather_nd(params: ArrayLike, indices: ArrayLike, name: str | None = None,
               batch_dims: int = 0) -> jax.Array:
-    """``tf.gather_nd``: the last axis of ``indices`` indexes the leading axes of ``params``
-    (zeros for an index out of range, as `gather`)."""
+    """``tf.gather_nd``: the last axis of ``indices`` indexes the leading axes of ``params``.
+
+    Zeros for an index out of range, as `gather`.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([[1, 2], [3, 4]])
+      >>> js.gather_nd(x, [[1, 0], [0, 1]]).tolist(), js.gather_nd(x, [[1]]).tolist()
+      ([3, 2], [[3, 4]])
+    """
     params, indices = jnp.asarray(params), jnp.asarray(indices)
 
     def one(p: jax.Array, i: jax.Array) -> jax.Array:
@@ -311,8 +528,18 @@ def gather_nd(params: ArrayLike, indices: ArrayLike, name: str | None = None,
 
 def sequence_mask(lengths: ArrayLike, maxlen: Any = None, dtype: Any = np.bool_,
                   name: str | None = None) -> jax.Array:
-    """``tf.sequence_mask``: ``mask[..., j] = j < lengths[...]``; without ``maxlen`` the
-    lengths must be known when tracing (the mask's width is ``max(lengths)``)."""
+    """``tf.sequence_mask``: ``mask[..., j] = j < lengths[...]``.
+
+    Without ``maxlen`` the lengths must be known when tracing (the mask's width is
+    ``max(lengths)``).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.sequence_mask([1, 3], 4).tolist()
+      [[True, False, False, False], [True, True, True, False]]
+      >>> js.sequence_mask([2, 1], dtype=js.float32).tolist()
+      [[1.0, 1.0], [1.0, 0.0]]
+    """
     lengths = jnp.asarray(lengths)
     if maxlen is None:
         maxlen = builtins.max(_static_ints(lengths, "lengths (with maxlen=None)",
@@ -323,9 +550,20 @@ def sequence_mask(lengths: ArrayLike, maxlen: Any = None, dtype: Any = np.bool_,
 
 def where(condition: ArrayLike, x: ArrayLike = None, y: ArrayLike = None,
           name: str | None = None) -> jax.Array:
-    """TF1's ``tf.where``: with ``x`` and ``y``, elements of ``x`` where ``condition`` (a
-    vector ``condition`` picks whole rows); alone, the coordinates of the true elements
-    (int64; needs a condition known when tracing)."""
+    """TF1's ``tf.where``: choose between ``x`` and ``y``, or find the true elements.
+
+    With ``x`` and ``y``, elements of ``x`` where ``condition`` (a vector ``condition`` picks
+    whole rows); alone, the coordinates of the true elements (int64; needs a condition known
+    when tracing).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x, y = jnp.array([[1, 2], [3, 4]]), jnp.zeros((2, 2), jnp.int32)
+      >>> js.where(jnp.array([True, False]), x, y).tolist()  # TF1: a vector picks rows
+      [[1, 2], [0, 0]]
+      >>> js.where(jnp.array([[True, False], [False, True]])).tolist()
+      [[0, 0], [1, 1]]
+    """
     condition = jnp.asarray(condition)
     if x is None and y is None:
         return jnp.argwhere(condition).astype(jax.dtypes.canonicalize_dtype(np.int64))
@@ -339,8 +577,19 @@ def where(condition: ArrayLike, x: ArrayLike = None, y: ArrayLike = None,
 
 def boolean_mask(tensor: ArrayLike, mask: ArrayLike, name: str = "boolean_mask",
                  axis: int | None = None) -> jax.Array:
-    """``tf.boolean_mask``; its size depends on the mask's values, so outside ``jax.jit``
-    only (under jit, use `where` or multiply by the mask)."""
+    """``tf.boolean_mask``: the elements (or slices along ``axis``) where ``mask`` is true.
+
+    Its size depends on the mask's values, so outside ``jax.jit`` only (under jit, use
+    `where` or multiply by the mask).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([[1, 2], [3, 4], [5, 6]])
+      >>> js.boolean_mask(x, [True, False, True]).tolist()
+      [[1, 2], [5, 6]]
+      >>> js.boolean_mask(x, [False, True], axis=1).tolist()
+      [[2], [4], [6]]
+    """
     tensor, mask = jnp.asarray(tensor), np.asarray(mask)
     axis = 0 if axis is None else int(axis)
     flat = tensor.reshape(tensor.shape[:axis] + (-1,) + tensor.shape[axis + mask.ndim:])
@@ -351,7 +600,15 @@ def boolean_mask(tensor: ArrayLike, mask: ArrayLike, name: str = "boolean_mask",
 
 
 def cast(x: ArrayLike, dtype: Any, name: str | None = None) -> jax.Array:
-    """``tf.cast``; complex to real keeps the real part, as TF."""
+    """``tf.cast(x, dtype)``; complex to real keeps the real part, as TF.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.cast(jnp.array([1.5, -2.5]), js.int32).tolist()  # truncates toward zero
+      [1, -2]
+      >>> js.cast(jnp.array([1.5 + 2j]), "float32").tolist()
+      [1.5]
+    """
     x, dtype = jnp.asarray(x), as_dtype(dtype)
     if jnp.iscomplexobj(x) and dtype.kind != "c":
         x = jnp.real(x)
@@ -359,20 +616,58 @@ def cast(x: ArrayLike, dtype: Any, name: str | None = None) -> jax.Array:
 
 
 def to_float(x: ArrayLike, name: str = "ToFloat") -> jax.Array:
+    """TF1's ``tf.to_float``: ``cast(x, tf.float32)``.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.to_float(jnp.array([1, 2])).tolist()
+      [1.0, 2.0]
+    """
     return cast(x, np.float32)
 
 
 def to_int32(x: ArrayLike, name: str = "ToInt32") -> jax.Array:
+    """TF1's ``tf.to_int32``: ``cast(x, tf.int32)``.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.to_int32(jnp.array([1.5, -2.5])).tolist()
+      [1, -2]
+    """
     return cast(x, np.int32)
 
 
 def to_int64(x: ArrayLike, name: str = "ToInt64") -> jax.Array:
+    """TF1's ``tf.to_int64``: ``cast(x, tf.int64)`` (int32 while JAX's 64-bit types are off).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> import jax
+      >>> with jax.enable_x64(True):
+      ...     js.to_int64(jnp.array([1.5, -2.5])).dtype.name
+      'int64'
+    """
     return cast(x, np.int64)
 
 
 def identity(input: ArrayLike, name: str | None = None) -> jax.Array:  # noqa: A002
+    """``tf.identity``: ``input`` as a JAX array, unchanged.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.identity([1.0, 2.0]).tolist()
+      [1.0, 2.0]
+    """
     return jnp.asarray(input)
 
 
 def stop_gradient(input: ArrayLike, name: str | None = None) -> jax.Array:  # noqa: A002
+    """``tf.stop_gradient``: ``input`` in the forward pass, a constant for gradients.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> import jax
+      >>> jax.grad(lambda x: x * js.stop_gradient(x))(3.0).item()  # d/dx of x * const
+      3.0
+    """
     return jax.lax.stop_gradient(input)

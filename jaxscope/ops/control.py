@@ -25,14 +25,36 @@ __all__ = ["control_dependencies", "group", "no_op"]
 
 @contextlib.contextmanager
 def control_dependencies(control_inputs: Any) -> Iterator[None]:
-    """A context that orders nothing (JAX follows data dependencies; see the module)."""
+    """A context that orders nothing (JAX follows data dependencies; see the module).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.ones(2)
+      >>> with js.control_dependencies([x]):  # TF1: runs x's op first; here a no-op
+      ...     y = x + 1
+      >>> y.tolist()
+      [2.0, 2.0]
+    """
     yield
 
 
 def group(*inputs: Any, name: str | None = None) -> None:
-    """TF's ``tf.group``: nothing to group in JAX; returns None."""
+    """TF's ``tf.group``: nothing to group in JAX; returns None.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> print(js.group(jnp.ones(2), jnp.zeros(2)))
+      None
+    """
     return None
 
 
 def no_op(name: str | None = None) -> None:
+    """TF's ``tf.no_op``: does nothing; returns None.
+
+    Example:
+      >>> import jaxscope as js
+      >>> print(js.no_op())
+      None
+    """
     return None

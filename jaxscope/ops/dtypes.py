@@ -51,6 +51,13 @@ def as_dtype(type_value: Any) -> np.dtype:
     """TF's ``tf.as_dtype``: a dtype from a name (``"float32"``), a NumPy/JAX type or dtype.
 
     Returns the module's own constant, so ``js.as_dtype("int32") is js.int32``.
+
+    Example:
+      >>> import jax.numpy as jnp, numpy as np, jaxscope as js
+      >>> js.as_dtype("int32") is js.int32, js.as_dtype(jnp.bfloat16) is js.bfloat16
+      (True, True)
+      >>> js.as_dtype(np.float32) == js.float32, js.as_dtype(js.float16).name
+      (True, 'float16')
     """
     try:
         dtype = np.dtype(type_value)

@@ -42,70 +42,89 @@ __all__ = [
 ArrayLike = Any
 
 
-def _unary(fn: Callable[[Any], jax.Array], tf_name: str) -> Callable[..., jax.Array]:
+def _example(call: str, result: str) -> str:
+    """An ``Example:`` block for a generated docstring: ``call`` printed as ``result``."""
+    return ("\n\n    Example:\n      >>> import jax.numpy as jnp, jaxscope as js\n"
+            f"      >>> {call}\n      {result}\n    ")
+
+
+def _unary(fn: Callable[[Any], jax.Array], tf_name: str, example: str,
+           result: str) -> Callable[..., jax.Array]:
+    """``tf.<tf_name>(x)``; its docstring shows ``js.<tf_name>(jnp.array(example))``."""
     def op(x: ArrayLike, name: str | None = None) -> jax.Array:
         return fn(x)
 
     op.__name__ = op.__qualname__ = tf_name
-    op.__doc__ = f"``tf.{tf_name}(x)``, element-wise."
+    op.__doc__ = f"``tf.{tf_name}(x)``, element-wise." + _example(
+        f"js.{tf_name}(jnp.array({example})).tolist()", result)
     return op
 
 
-def _binary(fn: Callable[[Any, Any], jax.Array], tf_name: str) -> Callable[..., jax.Array]:
+def _binary(fn: Callable[[Any, Any], jax.Array], tf_name: str, example: tuple[str, str],
+            result: str) -> Callable[..., jax.Array]:
+    """``tf.<tf_name>(x, y)``; its docstring shows it on ``jnp.array`` of both ``example``s."""
     def op(x: ArrayLike, y: ArrayLike, name: str | None = None) -> jax.Array:
         return fn(x, y)
 
+    x, y = example
     op.__name__ = op.__qualname__ = tf_name
-    op.__doc__ = f"``tf.{tf_name}(x, y)``, element-wise with broadcasting."
+    op.__doc__ = f"``tf.{tf_name}(x, y)``, element-wise with broadcasting." + _example(
+        f"js.{tf_name}(jnp.array({x}), jnp.array({y})).tolist()", result)
     return op
 
 
-abs = _unary(jnp.abs, "abs")  # noqa: A001 - TF's names
-negative = _unary(jnp.negative, "negative")
-sign = _unary(jnp.sign, "sign")
-square = _unary(jnp.square, "square")
-sqrt = _unary(jnp.sqrt, "sqrt")
-rsqrt = _unary(jax.lax.rsqrt, "rsqrt")
-reciprocal = _unary(jnp.reciprocal, "reciprocal")
-exp = _unary(jnp.exp, "exp")
-expm1 = _unary(jnp.expm1, "expm1")
-log = _unary(jnp.log, "log")
-log1p = _unary(jnp.log1p, "log1p")
-sin = _unary(jnp.sin, "sin")
-cos = _unary(jnp.cos, "cos")
-tanh = _unary(jnp.tanh, "tanh")
-sigmoid = _unary(jax.nn.sigmoid, "sigmoid")
-log_sigmoid = _unary(jax.nn.log_sigmoid, "log_sigmoid")
-erf = _unary(jax.scipy.special.erf, "erf")
-lgamma = _unary(jax.scipy.special.gammaln, "lgamma")
-floor = _unary(jnp.floor, "floor")
-ceil = _unary(jnp.ceil, "ceil")
-round = _unary(jnp.round, "round")  # noqa: A001 - half to even, as TF
-is_nan = _unary(jnp.isnan, "is_nan")
-is_inf = _unary(jnp.isinf, "is_inf")
-is_finite = _unary(jnp.isfinite, "is_finite")
-logical_not = _unary(jnp.logical_not, "logical_not")
+abs = _unary(jnp.abs, "abs", "[-1.5, 2.0]", "[1.5, 2.0]")  # noqa: A001 - TF's names
+negative = _unary(jnp.negative, "negative", "[-1.5, 2.0]", "[1.5, -2.0]")
+sign = _unary(jnp.sign, "sign", "[-1.5, 0.0, 2.0]", "[-1.0, 0.0, 1.0]")
+square = _unary(jnp.square, "square", "[-1.5, 2.0]", "[2.25, 4.0]")
+sqrt = _unary(jnp.sqrt, "sqrt", "[0.25, 4.0]", "[0.5, 2.0]")
+rsqrt = _unary(jax.lax.rsqrt, "rsqrt", "[0.25, 4.0]", "[2.0, 0.5]")
+reciprocal = _unary(jnp.reciprocal, "reciprocal", "[0.5, 4.0]", "[2.0, 0.25]")
+exp = _unary(jnp.exp, "exp", "[0.0, 1.0]", "[1.0, 2.718...]")
+expm1 = _unary(jnp.expm1, "expm1", "[0.0, 1e-10]", "[0.0, 1.0000...e-10]")
+log = _unary(jnp.log, "log", "[1.0, 0.0]", "[0.0, -inf]")
+log1p = _unary(jnp.log1p, "log1p", "[0.0, 1e-10]", "[0.0, 1.0000...e-10]")
+sin = _unary(jnp.sin, "sin", "[0.0]", "[0.0]")
+cos = _unary(jnp.cos, "cos", "[0.0]", "[1.0]")
+tanh = _unary(jnp.tanh, "tanh", "[0.0, jnp.inf]", "[0.0, 1.0]")
+sigmoid = _unary(jax.nn.sigmoid, "sigmoid", "[0.0, -jnp.inf]", "[0.5, 0.0]")
+log_sigmoid = _unary(jax.nn.log_sigmoid, "log_sigmoid", "[-100.0, 100.0]", "[-100.0, -0.0]")
+erf = _unary(jax.scipy.special.erf, "erf", "[0.0, jnp.inf]", "[0.0, 1.0]")
+lgamma = _unary(jax.scipy.special.gammaln, "lgamma", "[3.0]", "[0.6931...]")
+floor = _unary(jnp.floor, "floor", "[-1.5, 2.5]", "[-2.0, 2.0]")
+ceil = _unary(jnp.ceil, "ceil", "[-1.5, 2.5]", "[-1.0, 3.0]")
+# half to even, as TF
+round = _unary(jnp.round, "round", "[0.5, 1.5, 2.5]", "[0.0, 2.0, 2.0]")  # noqa: A001
+is_nan = _unary(jnp.isnan, "is_nan", "[0.0, jnp.nan]", "[False, True]")
+is_inf = _unary(jnp.isinf, "is_inf", "[0.0, -jnp.inf]", "[False, True]")
+is_finite = _unary(jnp.isfinite, "is_finite", "[0.0, jnp.inf]", "[True, False]")
+logical_not = _unary(jnp.logical_not, "logical_not", "[True, False]", "[False, True]")
 
-add = _binary(jnp.add, "add")
-subtract = _binary(jnp.subtract, "subtract")
-multiply = _binary(jnp.multiply, "multiply")
-maximum = _binary(jnp.maximum, "maximum")
-minimum = _binary(jnp.minimum, "minimum")
-pow = _binary(jnp.power, "pow")  # noqa: A001
-floordiv = _binary(jnp.floor_divide, "floordiv")
-mod = _binary(jnp.remainder, "mod")  # floor mod: the sign of the divisor, as Python
-truncatemod = _binary(jnp.fmod, "truncatemod")
+add = _binary(jnp.add, "add", ("[1.0, 2.0]", "0.5"), "[1.5, 2.5]")
+subtract = _binary(jnp.subtract, "subtract", ("[1.0, 2.0]", "[0.5, 0.5]"), "[0.5, 1.5]")
+multiply = _binary(jnp.multiply, "multiply", ("[1.0, 2.0]", "[0.5, 0.5]"), "[0.5, 1.0]")
+maximum = _binary(jnp.maximum, "maximum", ("[1.0, 2.0]", "1.5"), "[1.5, 2.0]")
+minimum = _binary(jnp.minimum, "minimum", ("[1.0, 2.0]", "1.5"), "[1.0, 1.5]")
+pow = _binary(jnp.power, "pow", ("[2.0, 4.0]", "[3.0, 0.5]"), "[8.0, 2.0]")  # noqa: A001
+floordiv = _binary(jnp.floor_divide, "floordiv", ("[7, -7]", "2"), "[3, -4]")
+# floor mod: the sign of the divisor, as Python
+mod = _binary(jnp.remainder, "mod", ("[7, -7]", "2"), "[1, 1]")
+truncatemod = _binary(jnp.fmod, "truncatemod", ("[7, -7]", "2"), "[1, -1]")
 squared_difference = _binary(lambda x, y: jnp.square(jnp.subtract(x, y)),
-                             "squared_difference")
-equal = _binary(jnp.equal, "equal")
-not_equal = _binary(jnp.not_equal, "not_equal")
-less = _binary(jnp.less, "less")
-less_equal = _binary(jnp.less_equal, "less_equal")
-greater = _binary(jnp.greater, "greater")
-greater_equal = _binary(jnp.greater_equal, "greater_equal")
-logical_and = _binary(jnp.logical_and, "logical_and")
-logical_or = _binary(jnp.logical_or, "logical_or")
-logical_xor = _binary(jnp.logical_xor, "logical_xor")
+                             "squared_difference", ("[1.0, 2.0]", "[3.0, 0.5]"), "[4.0, 2.25]")
+equal = _binary(jnp.equal, "equal", ("[1, 2]", "[1, 3]"), "[True, False]")
+not_equal = _binary(jnp.not_equal, "not_equal", ("[1, 2]", "[1, 3]"), "[False, True]")
+less = _binary(jnp.less, "less", ("[1, 2]", "2"), "[True, False]")
+less_equal = _binary(jnp.less_equal, "less_equal", ("[1, 2, 3]", "2"), "[True, True, False]")
+greater = _binary(jnp.greater, "greater", ("[1, 2]", "1"), "[False, True]")
+greater_equal = _binary(jnp.greater_equal, "greater_equal", ("[0, 1, 2]", "1"),
+                        "[False, True, True]")
+logical_and = _binary(jnp.logical_and, "logical_and", ("[True, True]", "[True, False]"),
+                      "[True, False]")
+logical_or = _binary(jnp.logical_or, "logical_or", ("[True, False]", "[False, False]"),
+                     "[True, False]")
+logical_xor = _binary(jnp.logical_xor, "logical_xor", ("[True, True]", "[True, False]"),
+                      "[False, True]")
 
 
 def _is_int(x: Any) -> bool:
@@ -113,7 +132,13 @@ def _is_int(x: Any) -> bool:
 
 
 def truncatediv(x: ArrayLike, y: ArrayLike, name: str | None = None) -> jax.Array:
-    """Integer division rounding toward zero (C's), TF's ``truncatediv``."""
+    """Integer division rounding toward zero (C's), TF's ``truncatediv``.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.truncatediv(jnp.array([7, -7]), 2).tolist()  # floordiv gives [3, -4]
+      [3, -3]
+    """
     return jax.lax.div(*jnp.broadcast_arrays(*_same_dtype(x, y)))
 
 
@@ -123,13 +148,26 @@ def _same_dtype(x: ArrayLike, y: ArrayLike) -> tuple[jax.Array, jax.Array]:
 
 
 def div(x: ArrayLike, y: ArrayLike, name: str | None = None) -> jax.Array:
-    """TF1's ``tf.div``, Python 2's ``/``: integers floor-divide, floats divide."""
+    """TF1's ``tf.div``, Python 2's ``/``: integers floor-divide, floats divide.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.div(jnp.array([7, -7]), 2).tolist(), js.div(jnp.array([7.0, -7.0]), 2.0).tolist()
+      ([3, -4], [3.5, -3.5])
+    """
     return jnp.floor_divide(x, y) if _is_int(x) and _is_int(y) else jnp.divide(x, y)
 
 
 def truediv(x: ArrayLike, y: ArrayLike, name: str | None = None) -> jax.Array:
-    """``tf.truediv``: always a float quotient (int32 -> float64 in TF, float32 without
-    JAX's 64-bit types)."""
+    """``tf.truediv`` (also ``tf.divide``, ``tf.realdiv``): always a float quotient.
+
+    int32 -> float64 in TF, float32 without JAX's 64-bit types.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.truediv(jnp.array([7, -7]), 2).tolist()
+      [3.5, -3.5]
+    """
     return jnp.true_divide(x, y)
 
 
@@ -137,13 +175,26 @@ divide = realdiv = truediv
 
 
 def div_no_nan(x: ArrayLike, y: ArrayLike, name: str | None = None) -> jax.Array:
-    """``x / y``, and 0 where ``y`` is 0 (with a gradient that is finite there too)."""
+    """``x / y``, and 0 where ``y`` is 0 (with a gradient that is finite there too).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.div_no_nan(jnp.array([1.0, 1.0]), jnp.array([4.0, 0.0])).tolist()
+      [0.25, 0.0]
+    """
     x, y = _same_dtype(x, y)
     safe = jnp.where(y == 0, jnp.ones_like(y), y)
     return jnp.where(y == 0, jnp.zeros_like(x / safe), x / safe)
 
 
 def add_n(inputs: Sequence[ArrayLike], name: str | None = None) -> jax.Array:
+    """``tf.add_n(inputs)``: the element-wise sum of a non-empty list of arrays.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.add_n([jnp.ones(2), jnp.ones(2), jnp.array([0.5, 2.0])]).tolist()
+      [2.5, 4.0]
+    """
     if not inputs:
         raise ValueError("inputs must be an iterable of at least one Tensor/IndexedSlices "
                          "with the same dtype and shape.")
@@ -167,7 +218,9 @@ def _keepdims(keepdims: Any, keep_dims: Any) -> bool:
     return bool(renamed("keepdims", keepdims, "keep_dims", keep_dims))
 
 
-def _reduction(fn: Callable[..., jax.Array], tf_name: str) -> Callable[..., jax.Array]:
+def _reduction(fn: Callable[..., jax.Array], tf_name: str, example: str,
+               result: str) -> Callable[..., jax.Array]:
+    """``tf.<tf_name>``; its docstring shows it over ``axis=1`` of ``jnp.array(example)``."""
     def op(input_tensor: ArrayLike, axis: Any = None, keepdims: Any = None,
            name: str | None = None, reduction_indices: Any = None,
            keep_dims: Any = None) -> jax.Array:
@@ -176,7 +229,8 @@ def _reduction(fn: Callable[..., jax.Array], tf_name: str) -> Callable[..., jax.
 
     op.__name__ = op.__qualname__ = tf_name
     op.__doc__ = (f"``tf.{tf_name}``: over ``axis`` (or ``reduction_indices``; all when "
-                  "None), keeping reduced axes with ``keepdims`` (or ``keep_dims``).")
+                  "None), keeping reduced axes with ``keepdims`` (or ``keep_dims``)."
+                  + _example(f"js.{tf_name}(jnp.array({example}), axis=1).tolist()", result))
     return op
 
 
@@ -193,27 +247,43 @@ def _logsumexp(x: jax.Array, axis: Any, keepdims: bool) -> jax.Array:
     return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
-reduce_sum = _reduction(jnp.sum, "reduce_sum")
-reduce_mean = _reduction(_mean, "reduce_mean")
-reduce_max = _reduction(jnp.max, "reduce_max")
-reduce_min = _reduction(jnp.min, "reduce_min")
-reduce_prod = _reduction(jnp.prod, "reduce_prod")
-reduce_any = _reduction(jnp.any, "reduce_any")
-reduce_all = _reduction(jnp.all, "reduce_all")
-reduce_logsumexp = _reduction(_logsumexp, "reduce_logsumexp")
-reduce_variance = _reduction(jnp.var, "reduce_variance")
-reduce_std = _reduction(jnp.std, "reduce_std")
+_X = "[[1.0, 2.0], [3.0, 5.0]]"
+reduce_sum = _reduction(jnp.sum, "reduce_sum", _X, "[3.0, 8.0]")
+reduce_mean = _reduction(_mean, "reduce_mean", _X, "[1.5, 4.0]")
+reduce_max = _reduction(jnp.max, "reduce_max", _X, "[2.0, 5.0]")
+reduce_min = _reduction(jnp.min, "reduce_min", _X, "[1.0, 3.0]")
+reduce_prod = _reduction(jnp.prod, "reduce_prod", _X, "[2.0, 15.0]")
+reduce_any = _reduction(jnp.any, "reduce_any", "[[True, False], [False, False]]",
+                        "[True, False]")
+reduce_all = _reduction(jnp.all, "reduce_all", "[[True, True], [True, False]]",
+                        "[True, False]")
+reduce_logsumexp = _reduction(_logsumexp, "reduce_logsumexp",
+                              "[[0.0, -jnp.inf], [2.0, -jnp.inf]]", "[0.0, 2.0]")
+reduce_variance = _reduction(jnp.var, "reduce_variance", _X, "[0.25, 1.0]")
+reduce_std = _reduction(jnp.std, "reduce_std", _X, "[0.5, 1.0]")
 
 
 def count_nonzero(input_tensor: ArrayLike, axis: Any = None, keepdims: Any = None,
                   dtype: Any = np.int64, name: str | None = None,
                   reduction_indices: Any = None, keep_dims: Any = None) -> jax.Array:
+    """``tf.count_nonzero``: how many elements are not zero, over ``axis`` (all when None).
+
+    Takes ``reduction_indices``/``keep_dims`` as the reductions do; int64 counts (int32
+    while JAX's 64-bit types are off).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([[0.0, 1.5], [2.0, 3.0]])
+      >>> js.count_nonzero(x).item(), js.count_nonzero(x, reduction_indices=1).tolist()
+      (3, [1, 2])
+    """
     count = jnp.count_nonzero(jnp.asarray(input_tensor), axis=_axis(axis, reduction_indices),
                               keepdims=_keepdims(keepdims, keep_dims))
     return count.astype(jax.dtypes.canonicalize_dtype(dtype))
 
 
-def _arg(fn: Callable[..., jax.Array], tf_name: str) -> Callable[..., jax.Array]:
+def _arg(fn: Callable[..., jax.Array], tf_name: str, result: str) -> Callable[..., jax.Array]:
+    """``tf.<tf_name>``; its docstring shows it over both axes of a 2x3 matrix (``result``)."""
     def op(input: ArrayLike, axis: int | None = None, name: str | None = None,  # noqa: A002
            dimension: int | None = None, output_type: Any = np.int64) -> jax.Array:
         axis = renamed("axis", axis, "dimension", dimension)
@@ -222,21 +292,44 @@ def _arg(fn: Callable[..., jax.Array], tf_name: str) -> Callable[..., jax.Array]
 
     op.__name__ = op.__qualname__ = tf_name
     op.__doc__ = (f"``tf.{tf_name}`` over ``axis`` (0 when None, as TF1); int64 indices "
-                  "(int32 while JAX's 64-bit types are off).")
+                  "(int32 while JAX's 64-bit types are off)."
+                  + _example(f"x = jnp.array([[1.0, 5.0, 0.0], [3.0, 2.0, 4.0]])\n      >>> "
+                             f"js.{tf_name}(x).tolist(), js.{tf_name}(x, axis=1).tolist()",
+                             result))
     return op
 
 
-argmax = _arg(jnp.argmax, "argmax")
-argmin = _arg(jnp.argmin, "argmin")
+argmax = _arg(jnp.argmax, "argmax", "([1, 0, 1], [1, 2])")
+argmin = _arg(jnp.argmin, "argmin", "([0, 1, 0], [2, 1])")
 
 
 def cumsum(x: ArrayLike, axis: int = 0, exclusive: bool = False, reverse: bool = False,
            name: str | None = None) -> jax.Array:
+    """``tf.cumsum``: running sums along ``axis``.
+
+    ``exclusive`` starts from 0 (leaving out each element itself), ``reverse`` from the end.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([1.0, 2.0, 3.0])
+      >>> js.cumsum(x).tolist(), js.cumsum(x, exclusive=True, reverse=True).tolist()
+      ([1.0, 3.0, 6.0], [5.0, 3.0, 0.0])
+    """
     return _cumulative(jnp.cumsum, jnp.zeros_like, x, axis, exclusive, reverse)
 
 
 def cumprod(x: ArrayLike, axis: int = 0, exclusive: bool = False, reverse: bool = False,
             name: str | None = None) -> jax.Array:
+    """``tf.cumprod``: running products along ``axis``.
+
+    ``exclusive`` starts from 1 (leaving out each element itself), ``reverse`` from the end.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([1.0, 2.0, 3.0])
+      >>> js.cumprod(x).tolist(), js.cumprod(x, exclusive=True).tolist()
+      ([1.0, 2.0, 6.0], [1.0, 1.0, 2.0])
+    """
     return _cumulative(jnp.cumprod, jnp.ones_like, x, axis, exclusive, reverse)
 
 
@@ -260,8 +353,16 @@ def matmul(a: ArrayLike, b: ArrayLike, transpose_a: bool = False, transpose_b: b
            adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False,
            b_is_sparse: bool = False, output_type: Any = None,
            name: str | None = None) -> jax.Array:
-    """``tf.matmul``: batched over leading axes; ``transpose_*``/``adjoint_*`` swap the last
-    two axes (adjoint also conjugates)."""
+    """``tf.matmul``: matrix product of arrays of rank >= 2, batched over leading axes.
+
+    ``transpose_*``/``adjoint_*`` swap the last two axes (adjoint also conjugates).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> a = jnp.array([[1.0, 2.0]])
+      >>> js.matmul(a, a, transpose_a=True).tolist(), js.matmul(a, a, transpose_b=True).tolist()
+      ([[1.0, 2.0], [2.0, 4.0]], [[5.0]])
+    """
     a, b = jnp.asarray(a), jnp.asarray(b)
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"Shape must be rank >= 2 for matmul, got shapes {a.shape} and "
@@ -280,18 +381,42 @@ def matmul(a: ArrayLike, b: ArrayLike, transpose_a: bool = False, transpose_b: b
 
 
 def tensordot(a: ArrayLike, b: ArrayLike, axes: Any, name: str | None = None) -> jax.Array:
+    """``tf.tensordot(a, b, axes)``: sum over ``axes`` (a count, or two lists of axes).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> a, b = jnp.array([1.0, 2.0]), jnp.array([3.0, 0.5])
+      >>> js.tensordot(a, b, 1).item(), js.tensordot(a, b, 0).tolist()
+      (4.0, [[3.0, 0.5], [6.0, 1.0]])
+    """
     return jnp.tensordot(a, b, axes)
 
 
 def einsum(equation: str, *inputs: ArrayLike, **kwargs: Any) -> jax.Array:
+    """``tf.einsum(equation, *inputs)``: ``jnp.einsum``, ignoring a ``name=``.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.einsum("ij,j->i", jnp.ones((2, 3)), jnp.array([0.5, 1.0, 2.0])).tolist()
+      [3.5, 3.5]
+    """
     kwargs.pop("name", None)
     return jnp.einsum(equation, *inputs, **kwargs)
 
 
 def norm(tensor: ArrayLike, ord: Any = "euclidean", axis: Any = None,  # noqa: A002
          keepdims: Any = None, name: str | None = None, keep_dims: Any = None) -> jax.Array:
-    """``tf.norm``: ``euclidean`` (2), ``fro``, 1, ``np.inf`` or any p over one axis, or
-    the whole tensor as a vector when ``axis`` is None."""
+    """``tf.norm``: the ``ord``-norm of ``tensor`` over ``axis``.
+
+    ``euclidean`` (2), ``fro``, 1, ``np.inf`` or any p over one axis, or the whole tensor as
+    a vector when ``axis`` is None.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> x = jnp.array([[3.0, 4.0], [0.0, 0.0]])
+      >>> js.norm(x).item(), js.norm(x, axis=1).tolist(), js.norm(x, ord=1, axis=1).tolist()
+      (5.0, [5.0, 0.0], [7.0, 0.0])
+    """
     x = jnp.asarray(tensor)
     keep = _keepdims(keepdims, keep_dims)
     vector = axis is None or np.ndim(axis) == 0 or len(axis) == 1
@@ -308,12 +433,27 @@ def norm(tensor: ArrayLike, ord: Any = "euclidean", axis: Any = None,  # noqa: A
 
 def clip_by_value(t: ArrayLike, clip_value_min: ArrayLike, clip_value_max: ArrayLike,
                   name: str | None = None) -> jax.Array:
+    """``tf.clip_by_value(t, clip_value_min, clip_value_max)``: clamp element-wise.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.clip_by_value(jnp.array([-2.0, 0.5, 3.0]), -1.0, 1.0).tolist()
+      [-1.0, 0.5, 1.0]
+    """
     return jnp.clip(t, clip_value_min, clip_value_max)
 
 
 def clip_by_norm(t: ArrayLike, clip_norm: ArrayLike, axes: Any = None,
                  name: str | None = None) -> jax.Array:
-    """``t * clip_norm / max(l2norm(t, axes), clip_norm)``, as TF (a zero ``t`` stays 0)."""
+    """``t * clip_norm / max(l2norm(t, axes), clip_norm)``, as TF (a zero ``t`` stays 0).
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.clip_by_norm(jnp.array([3.0, 4.0]), 2.5).tolist()  # l2 norm 5 -> 2.5
+      [1.5, 2.0]
+      >>> js.clip_by_norm(jnp.array([[3.0, 4.0], [0.5, 0.0]]), 2.5, axes=[1]).tolist()
+      [[1.5, 2.0], [0.5, 0.0]]
+    """
     t = jnp.asarray(t)
     axes = None if axes is None else tuple(int(a) for a in np.atleast_1d(axes))
     squares = jnp.sum(t * t, axis=axes, keepdims=True)
@@ -323,7 +463,13 @@ def clip_by_norm(t: ArrayLike, clip_norm: ArrayLike, axes: Any = None,
 
 
 def global_norm(t_list: Sequence[ArrayLike | None], name: str | None = None) -> jax.Array:
-    """``sqrt(sum(l2norm(t)**2 for t in t_list))``; ``None`` entries are skipped."""
+    """``sqrt(sum(l2norm(t)**2 for t in t_list))``; ``None`` entries are skipped.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> js.global_norm([jnp.array([3.0]), None, jnp.array([[4.0]])]).item()
+      5.0
+    """
     squares = [jnp.sum(jnp.square(jnp.asarray(t))) for t in t_list if t is not None]
     if not squares:
         return jnp.zeros((), jnp.float32)
@@ -333,9 +479,18 @@ def global_norm(t_list: Sequence[ArrayLike | None], name: str | None = None) -> 
 def clip_by_global_norm(t_list: Sequence[ArrayLike | None], clip_norm: ArrayLike,
                         use_norm: ArrayLike | None = None,
                         name: str | None = None) -> tuple[list[jax.Array | None], jax.Array]:
-    """TF's ``(list_clipped, global_norm)``: every tensor scaled by
-    ``clip_norm / max(global_norm, clip_norm)``; ``None`` entries stay None, and an
-    infinite global norm makes every entry NaN, as TF."""
+    """``tf.clip_by_global_norm``: TF's ``(list_clipped, global_norm)``.
+
+    Every tensor is scaled by ``clip_norm / max(global_norm, clip_norm)``; ``None`` entries
+    stay None, and an infinite global norm makes every entry NaN, as TF.
+
+    Example:
+      >>> import jax.numpy as jnp, jaxscope as js
+      >>> grads = [jnp.array([3.0]), None, jnp.array([4.0])]
+      >>> clipped, norm = js.clip_by_global_norm(grads, 2.5)  # global norm 5 -> 2.5
+      >>> [None if g is None else g.tolist() for g in clipped], norm.item()
+      ([[1.5], None, [2.0]], 5.0)
+    """
     norm_value = global_norm(t_list) if use_norm is None else jnp.asarray(use_norm)
     scale = clip_norm * jnp.minimum(1.0 / norm_value, 1.0 / clip_norm)
     scale = jnp.where(jnp.isfinite(norm_value), scale, jnp.nan)
