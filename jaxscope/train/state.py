@@ -137,7 +137,7 @@ def read_state_file(directory: str, filename: str = STATE_FILENAME
                     ) -> tuple[str | None, list[str]] | None:
     """``(model_checkpoint_path or None, all_model_checkpoint_paths)``; None without a file."""
     path = os.path.join(directory, filename)
-    if not os.path.lexists(path):
+    if not os.path.exists(path):  # a dangling symlink too: no state file
         return None
     with open_regular(path, "Checkpoint state file", CheckpointNotFoundError) as f:
         raw = f.read(MAX_STATE_FILE + 1)
