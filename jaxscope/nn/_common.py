@@ -46,3 +46,11 @@ def check_rank(x: Any, ranks: int | tuple[int, ...], op: str, what: str) -> None
             f"{op}: {what} must be rank {expected}, but is rank {x.ndim} "
             f"(shape {tuple(x.shape)})."
         )
+
+
+def clip_by_norm(t: jax.Array, clip_norm: Any, axes: tuple[int, ...] | None) -> jax.Array:
+    """TF's ``clip_by_norm``: ``t * clip_norm / max(norm(t, axes), clip_norm)``, safe at 0."""
+    l2sum = jnp.sum(t * t, axes, keepdims=True)
+    positive = l2sum > 0
+    l2norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, l2sum, 1)), l2sum)
+    return t * clip_norm / jnp.maximum(l2norm, clip_norm)

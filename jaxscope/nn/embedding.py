@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxscope.nn._common import op_scope
+from jaxscope.nn._common import clip_by_norm, op_scope
 
 __all__ = ["embedding_lookup"]
 
@@ -65,7 +65,7 @@ def embedding_lookup(
             rows = jnp.take(jnp.concatenate(shards, axis=0), positions, axis=0, mode="fill")
         if max_norm is None:
             return rows
-        return _clip_by_norm(rows, max_norm, tuple(range(ids.ndim, rows.ndim)))
+        return clip_by_norm(rows, max_norm, tuple(range(ids.ndim, rows.ndim)))
 
 
 def _shard_order(sizes: list[int], strategy: str) -> np.ndarray:
@@ -91,10 +91,3 @@ def _shard_order(sizes: list[int], strategy: str) -> np.ndarray:
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     return (offsets[shard] + row).astype(np.int32)
 
-
-def _clip_by_norm(t: jax.Array, clip_norm: float, axes: tuple[int, ...]) -> jax.Array:
-    """TF's ``clip_by_norm``: ``t * clip_norm / max(norm(t, axes), clip_norm)``, safe at 0."""
-    l2sum = jnp.sum(t * t, axes, keepdims=True)
-    positive = l2sum > 0
-    l2norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, l2sum, 1)), l2sum)
-    return t * clip_norm / jnp.maximum(l2norm, clip_norm)

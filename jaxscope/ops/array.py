@@ -26,7 +26,7 @@ import numpy as np
 
 from jaxscope.nn._common import renamed
 from jaxscope.ops.dtypes import as_dtype, int32
-from jaxscope.values import value_dtype
+from jaxscope.values import canonical_dtype, value_dtype
 
 __all__ = [
     "boolean_mask", "cast", "concat", "constant", "convert_to_tensor", "expand_dims", "fill",
@@ -39,16 +39,24 @@ __all__ = [
 ArrayLike = Any
 
 
-def _static_ints(values: Any, what: str, op: str) -> list[int]:
-    """``values`` as Python ints; a clear error when they are traced (JAX shapes are static)."""
+def _concrete_ints(values: Any) -> list[int] | None:
+    """``values`` as Python ints, or None when they are traced."""
     try:
         return [int(v) for v in np.asarray(values).reshape(-1)]
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError,
             TypeError):
+        return None
+
+
+def _static_ints(values: Any, what: str, op: str) -> list[int]:
+    """``values`` as Python ints; a clear error when they are traced (JAX shapes are static)."""
+    ints = _concrete_ints(values)
+    if ints is None:
         raise TypeError(
             f"{op}: {what} must be known when the function is traced (JAX shapes are static); "
             f"got {values!r}. Compute it from .shape or js.shape(...), not from traced values."
-        ) from None
+        )
+    return ints
 
 
 # --------------------------------------------------------------------------- making arrays
@@ -454,13 +462,11 @@ def slice(input_: ArrayLike, begin: Any, size: Any, name: str | None = None) -> 
     """
     x = jnp.asarray(input_)
     sizes = _static_ints(size, "size", "slice")
-    try:
-        starts = [int(b) for b in np.asarray(begin).reshape(-1)]
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError,
-            TypeError):
+    starts = _concrete_ints(begin)
+    if starts is None:
         if -1 in sizes:
             raise TypeError("slice: a size of -1 needs a begin known when tracing; give "
-                            "explicit sizes for a traced begin.") from None
+                            "explicit sizes for a traced begin.")
         return jax.lax.dynamic_slice(x, [begin[i] for i in builtins.range(x.ndim)], sizes)
     ends = [dim if s == -1 else b + s for b, s, dim in zip(starts, sizes, x.shape)]
     if any(b < 0 or e > dim or e < b for b, e, dim in zip(starts, ends, x.shape)):
@@ -566,7 +572,7 @@ def where(condition: ArrayLike, x: ArrayLike = None, y: ArrayLike = None,
     """
     condition = jnp.asarray(condition)
     if x is None and y is None:
-        return jnp.argwhere(condition).astype(jax.dtypes.canonicalize_dtype(np.int64))
+        return jnp.argwhere(condition).astype(canonical_dtype(np.int64))
     if x is None or y is None:
         raise ValueError("x and y must both be non-None or both be None.")
     x, y = jnp.asarray(x), jnp.asarray(y)

@@ -23,7 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxscope.nn._common import clip_by_norm as _clip_by_norm
 from jaxscope.nn._common import renamed
+from jaxscope.values import canonical_dtype
 
 __all__ = [
     "abs", "add", "add_n", "argmax", "argmin", "ceil", "clip_by_global_norm", "clip_by_norm",
@@ -279,7 +281,7 @@ def count_nonzero(input_tensor: ArrayLike, axis: Any = None, keepdims: Any = Non
     """
     count = jnp.count_nonzero(jnp.asarray(input_tensor), axis=_axis(axis, reduction_indices),
                               keepdims=_keepdims(keepdims, keep_dims))
-    return count.astype(jax.dtypes.canonicalize_dtype(dtype))
+    return count.astype(canonical_dtype(dtype))
 
 
 def _arg(fn: Callable[..., jax.Array], tf_name: str, result: str) -> Callable[..., jax.Array]:
@@ -288,7 +290,7 @@ def _arg(fn: Callable[..., jax.Array], tf_name: str, result: str) -> Callable[..
            dimension: int | None = None, output_type: Any = np.int64) -> jax.Array:
         axis = renamed("axis", axis, "dimension", dimension)
         index = fn(jnp.asarray(input), axis=0 if axis is None else int(axis))
-        return index.astype(jax.dtypes.canonicalize_dtype(output_type))
+        return index.astype(canonical_dtype(output_type))
 
     op.__name__ = op.__qualname__ = tf_name
     op.__doc__ = (f"``tf.{tf_name}`` over ``axis`` (0 when None, as TF1); int64 indices "
@@ -454,12 +456,8 @@ def clip_by_norm(t: ArrayLike, clip_norm: ArrayLike, axes: Any = None,
       >>> js.clip_by_norm(jnp.array([[3.0, 4.0], [0.5, 0.0]]), 2.5, axes=[1]).tolist()
       [[1.5, 2.0], [0.5, 0.0]]
     """
-    t = jnp.asarray(t)
     axes = None if axes is None else tuple(int(a) for a in np.atleast_1d(axes))
-    squares = jnp.sum(t * t, axis=axes, keepdims=True)
-    positive = squares > 0
-    l2 = jnp.where(positive, jnp.sqrt(jnp.where(positive, squares, 1)), squares)
-    return t * clip_norm / jnp.maximum(l2, clip_norm)
+    return _clip_by_norm(jnp.asarray(t), clip_norm, axes)
 
 
 def global_norm(t_list: Sequence[ArrayLike | None], name: str | None = None) -> jax.Array:

@@ -22,6 +22,7 @@ import numpy as np
 from jaxscope.ops.array import _shape_arg
 from jaxscope.ops.dtypes import as_dtype
 from jaxscope.transform import next_rng_key
+from jaxscope.values import canonical_dtype
 
 __all__ = ["multinomial", "random_categorical", "random_normal", "random_shuffle",
            "random_uniform", "truncated_normal"]
@@ -121,7 +122,7 @@ def multinomial(logits: Any, num_samples: int, seed: int | None = None,
     draws = jax.random.categorical(next_rng_key(), logits, axis=-1,
                                    shape=(int(num_samples), logits.shape[0]))
     dtype = np.int64 if output_dtype is None else as_dtype(output_dtype)
-    return draws.T.astype(jax.dtypes.canonicalize_dtype(dtype))
+    return draws.T.astype(canonical_dtype(dtype))
 
 
 def random_categorical(logits: Any, num_samples: int, dtype: Any = None,

@@ -57,16 +57,21 @@ def file_size(f: BinaryIO) -> int:
     return os.fstat(f.fileno()).st_size
 
 
+def read_into(f: BinaryIO, offset: int, view: memoryview) -> bool:
+    """Fill ``view`` with the bytes at ``offset``; False when the file ends first."""
+    done = 0
+    while done < len(view):
+        got = os.preadv(f.fileno(), [view[done:]], offset + done)
+        if not got:
+            return False
+        done += got
+    return True
+
+
 def read_exactly(f: BinaryIO, offset: int, size: int) -> bytearray | None:
     """``size`` bytes at ``offset`` (a fresh, writable buffer), or None when cut short."""
     buffer = bytearray(size)
-    view, done = memoryview(buffer), 0
-    while done < size:
-        got = os.preadv(f.fileno(), [view[done:]], offset + done)
-        if not got:
-            return None
-        done += got
-    return buffer
+    return buffer if read_into(f, offset, memoryview(buffer)) else None
 
 
 def checked_shape(

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import math
 import mmap
-import os
 import zlib
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxscope.train._atomic import atomic_write
-from jaxscope.train._bounds import checked_shape, file_size, open_regular
+from jaxscope.train._bounds import checked_shape, file_size, open_regular, read_into
 from jaxscope.train.errors import CheckpointError, CheckpointNotFoundError, CorruptCheckpointError
 
 __all__ = ["DTYPES", "read", "read_layout", "write"]
@@ -299,7 +298,6 @@ def read(
     tensors: dict[str, Any] = {}
     with _open(path) as f:
         layout = _read_layout(f, path)
-        fd = f.fileno()
 
         def finish(span: _Span, array: np.ndarray, crc: Future[int] | None) -> None:
             _check(layout, span, None if crc is None else crc.result(), path)
@@ -309,12 +307,9 @@ def read(
             previous = None
             for span in _wanted(layout, names):
                 array = _aligned_empty(span.shape, span.dtype)
-                view, done = _bytes(array), 0
-                while done < len(view):
-                    got = os.preadv(fd, [view[done:]], span.begin + done)
-                    if not got:
-                        raise _corrupt(path, f"tensor {span.name!r} is cut short")
-                    done += got
+                view = _bytes(array)
+                if not read_into(f, span.begin, view):
+                    raise _corrupt(path, f"tensor {span.name!r} is cut short")
                 crc = hasher.submit(zlib.crc32, view) if layout.crcs is not None else None
                 if previous is not None:
                     finish(*previous)  # checked while this tensor was being read

@@ -512,7 +512,10 @@ class _Bundle:
 
     def read_entry(self, e: _Entry, display: str, allow_strings: bool) -> np.ndarray:
         """Read, verify and convert the bytes of one unsliced entry (a private array)."""
-        f, dt = self._checked(e, display, allow_strings)
+        return self._read_checked(e, display, *self._checked(e, display, allow_strings))
+
+    def _read_checked(self, e: _Entry, display: str, f: BinaryIO, dt: np.dtype) -> np.ndarray:
+        """`read_entry` once `_checked` has passed ``e`` (its shard and dtype)."""
         path = self.data_path(e.shard_id)
         raw = read_exactly(f, e.offset, e.size)
         if raw is None:
@@ -571,7 +574,7 @@ class _Bundle:
         # a partitioned variable: every slice's claims are checked before the whole is made
         boxes = _tiling(name, e.shape, e.slices, self.index_path)
         name_bytes = name.encode("utf-8", errors="surrogateescape")
-        pieces: list[tuple[_Entry, str, tuple[slice, ...]]] = []
+        pieces: list[tuple[_Entry, str, BinaryIO, tuple[slice, ...]]] = []
         dtype = None
         for extents, box in zip(e.slices, boxes):
             desc = _describe_slice(extents)
@@ -582,7 +585,7 @@ class _Bundle:
                 )
             display = f"{name}[{desc}]"
             piece = _parse_entry(display, value, self.index_path)
-            _, dtype = self._checked(piece, display, allow_strings)
+            f, dtype = self._checked(piece, display, allow_strings)
             expected = tuple(stop - start for start, stop in box)
             if piece.dtype != e.dtype or piece.shape != expected:
                 raise TFCheckpointCorruptError(
@@ -590,10 +593,10 @@ class _Bundle:
                     f"(dtype enum {piece.dtype}), expected {expected} (dtype enum {e.dtype}) "
                     f"inside the full shape {e.shape}"
                 )
-            pieces.append((piece, display, tuple(slice(*bounds) for bounds in box)))
+            pieces.append((piece, display, f, tuple(slice(*bounds) for bounds in box)))
         full = np.empty(e.shape, dtype=dtype)
-        for piece, display, index in pieces:
-            full[index] = self.read_entry(piece, display, allow_strings)
+        for piece, display, f, index in pieces:  # all pieces share the entry's dtype
+            full[index] = self._read_checked(piece, display, f, dtype)
         return full
 
 
